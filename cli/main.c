@@ -1,1 +1,141 @@
-int main(void) { return 0; }
+/* merci: the control CLI. A thin dispatcher: global options, then one
+ * function per command group (cmd_*.c). */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+#include "xalloc.h"
+
+static const char usage_text[] =
+	"usage: merci [--config FILE] [--json] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  status               accounts, folders, last sync and counts\n"
+	"  contacts list        the people you exchange with\n"
+	"  config check         validate the configuration file\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE    configuration file (default: $MERCI_CONFIG,\n"
+	"                       $CONFIGURATION_DIRECTORY/merci.conf, ~/.config/merci/merci.conf)\n"
+	"  -j, --json           machine-readable output (stable schema)\n"
+	"  -h, --help           this help; merci COMMAND --help for a command's\n"
+	"      --version        the version\n";
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *, int, char **);
+};
+
+static const struct command commands[] = {
+	{ "status", cmd_status },
+	{ "contacts", cmd_contacts },
+	{ "config", cmd_config },
+};
+
+int
+cli_config(struct cli *c)
+{
+	char *err = NULL;
+
+	if (c->cfg)
+		return 0;
+	if (!c->config_path)
+		c->config_path = config_default_path();
+	if (config_load(c->config_path, &c->cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_store(struct cli *c, enum store_mode mode)
+{
+	char *err = NULL;
+	int r;
+
+	if (c->store)
+		return 0;
+	if ((r = cli_config(c)) != 0)
+		return r;
+	if (store_open(c->cfg->database, mode, &c->store, &err) < 0) {
+		fprintf(stderr, "merci: %s\n", err);
+		free(err);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int
+cli_common_options(struct cli *c, int argc, char **argv, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': c->json = true; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+static int
+run_command(struct cli *c, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(c, argc, argv);
+	fprintf(stderr, "merci: unknown command \"%s\"; see merci --help\n", argv[0]);
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli c = { 0 };
+	int ch, rc;
+
+	/* Widths of accented names need a UTF-8 ctype whatever the locale is. */
+	if (!setlocale(LC_CTYPE, "") || MB_CUR_MAX == 1)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	log_init("merci");
+	while ((ch = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': free(c.config_path); c.config_path = xstrdup(optarg); break;
+		case 'j': c.json = true; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 'V': puts("merci " PACKAGE_VERSION); return EXIT_OK;
+		default: fputs(usage_text, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	rc = run_command(&c, argc - optind, argv + optind);
+	store_close(c.store);
+	config_free(c.cfg);
+	free(c.config_path);
+	return rc;
+}

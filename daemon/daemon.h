@@ -1,1 +1,33 @@
-/* placeholder */
+/* daemon: the top-level context of mercid.
+ *
+ * struct daemon owns everything the main process holds: the event loop, the
+ * configuration in force, the store, and one runner per account. It is the
+ * only mutable state of the process; modules receive it, never a global. */
+#ifndef MERCI_DAEMON_H
+#define MERCI_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+struct config;
+struct store;
+struct runner;
+
+struct daemon {
+	sd_event *event;
+	char *config_path;           /* owned */
+	struct config *cfg;          /* owned; replaced whole on reload */
+	struct store *store;         /* owned */
+	struct runner **runners;     /* owned, one per account of cfg */
+	size_t n_runners;
+	bool once;                   /* --once: one cycle, then exit */
+	bool reload_pending;         /* SIGHUP while a sync ran: apply when idle */
+	size_t n_done;               /* --once: runners that finished their cycle */
+	int exit_code;
+};
+
+/* Called by a runner when its sync attempt ended (ok or not). */
+void daemon_runner_finished(struct daemon *d, struct runner *r, bool ok);
+
+#endif

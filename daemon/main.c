@@ -1,1 +1,256 @@
-int main(void) { return 0; }
+/* mercid: the main process. Parses the command line, loads the config, opens
+ * the store, and runs the event loop that drives one runner per account.
+ * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration
+ * (a bad new one is reported and the old one keeps running). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "store.h"
+#include "supervisor.h"
+#include "xalloc.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: mercid [--config FILE] [--once | --check-config] [--verbose]\n"
+	      "\n"
+	      "  -c, --config FILE   configuration file (default: $MERCI_CONFIG,\n"
+	      "                      $CONFIGURATION_DIRECTORY/merci.conf, ~/.config/merci/merci.conf)\n"
+	      "      --once          sync every account once, then exit (0 when all succeeded)\n"
+	      "      --check-config  validate the configuration and exit\n"
+	      "  -v, --verbose       log debug messages\n"
+	      "  -h, --help          show this help\n"
+	      "      --version       show the version\n", f);
+}
+
+static void
+daemon_notify_status(struct daemon *d)
+{
+	size_t busy = 0;
+
+	for (size_t i = 0; i < d->n_runners; i++)
+		busy += runner_busy(d->runners[i]);
+	sd_notifyf(0, "STATUS=%zu account(s), %zu syncing", d->n_runners, busy);
+}
+
+static void
+daemon_runners_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_runners; i++)
+		runner_free(d->runners[i]);
+	free(d->runners);
+	d->runners = NULL;
+	d->n_runners = 0;
+}
+
+static int
+daemon_runners_start(struct daemon *d)
+{
+	d->runners = xcalloc(d->cfg->n_accounts, sizeof *d->runners);
+	for (size_t i = 0; i < d->cfg->n_accounts; i++) {
+		struct runner *r = runner_new(d, &d->cfg->accounts[i]);
+
+		if (!r)
+			return -1;
+		d->runners[d->n_runners++] = r;
+	}
+	for (size_t i = 0; i < d->n_runners; i++)
+		runner_sync_now(d->runners[i]);
+	return 0;
+}
+
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config *fresh = NULL;
+	char *err = NULL;
+
+	sd_notify(0, "RELOADING=1");
+	if (config_load(d->config_path, &fresh, &err) < 0) {
+		log_error("reload refused, keeping the running configuration:\n%s", err);
+		free(err);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (strcmp(fresh->database, d->cfg->database) != 0)
+		log_warn("reload: database changes need a restart; still using %s", d->cfg->database);
+	daemon_runners_free(d);
+	free(fresh->database);
+	fresh->database = xstrdup(d->cfg->database);
+	config_free(d->cfg);
+	d->cfg = fresh;
+	log_info("configuration reloaded from %s", d->config_path);
+	if (daemon_runners_start(d) < 0)
+		log_error("reload: cannot start the accounts");
+	sd_notify(0, "READY=1");
+	daemon_notify_status(d);
+}
+
+static bool
+daemon_idle(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_runners; i++)
+		if (runner_busy(d->runners[i]))
+			return false;
+	return true;
+}
+
+void
+daemon_runner_finished(struct daemon *d, struct runner *r, bool ok)
+{
+	if (!ok)
+		d->exit_code = 1;
+	if (d->once) {
+		if (++d->n_done == d->n_runners)
+			sd_event_exit(d->event, d->exit_code);
+		return;
+	}
+	daemon_notify_status(d);
+	if (d->reload_pending && daemon_idle(d)) {
+		d->reload_pending = false;
+		daemon_reload(d);
+	}
+}
+
+static int
+on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	/* Runners point into the configuration; swap it only when no child runs. */
+	if (daemon_idle(d))
+		daemon_reload(d);
+	else
+		d->reload_pending = true;
+	return 0;
+}
+
+static int
+on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	log_info("stopping on signal %s", strsignal((int)si->ssi_signo));
+	sd_event_exit(d->event, d->once ? 1 : 0);
+	return 0;
+}
+
+static int
+daemon_setup_loop(struct daemon *d)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sd_event_default(&d->event) < 0 ||
+	    sd_event_add_signal(d->event, NULL, SIGTERM, on_sigterm, d) < 0 ||
+	    sd_event_add_signal(d->event, NULL, SIGINT, on_sigterm, d) < 0 ||
+	    sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d) < 0) {
+		log_error("cannot set up the event loop");
+		return -1;
+	}
+	/* Pings only while the loop turns: IMAP runs in children, never here. */
+	sd_event_set_watchdog(d->event, 1);
+	return 0;
+}
+
+static int
+daemon_run(struct daemon *d)
+{
+	char *err = NULL;
+	int r;
+
+	if (store_open(d->cfg->database, STORE_RW, &d->store, &err) < 0) {
+		log_error("%s", err);
+		free(err);
+		return 1;
+	}
+	if (daemon_setup_loop(d) < 0)
+		return 1;
+	if (d->cfg->n_accounts == 0) {
+		log_error("%s: no [account] section; add one (see merci.conf(5))", d->config_path);
+		return 2;
+	}
+	if (daemon_runners_start(d) < 0)
+		return 1;
+	if (!d->once) {
+		sd_notify(0, "READY=1");
+		daemon_notify_status(d);
+	}
+	r = sd_event_loop(d->event);
+	if (r < 0) {
+		log_error("event loop failed: %s", strerror(-r));
+		return 1;
+	}
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .exit_code = 0 };
+	bool check_only = false;
+	char *err = NULL;
+	int c, rc;
+
+	log_init("mercid");
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': free(d.config_path); d.config_path = xstrdup(optarg); break;
+		case 'o': d.once = true; break;
+		case 'C': check_only = true; break;
+		case 'v': log_set_max_level(LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts("mercid " PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mercid: unexpected argument \"%s\"; see mercid --help\n", argv[optind]);
+		return 2;
+	}
+	if (!d.config_path)
+		d.config_path = config_default_path();
+	if (config_load(d.config_path, &d.cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		free(d.config_path);
+		return 2;
+	}
+	if (check_only) {
+		printf("%s: ok, %zu account(s)\n", d.config_path, d.cfg->n_accounts);
+		rc = 0;
+	} else {
+		rc = daemon_run(&d);
+		sd_notify(0, "STOPPING=1");
+	}
+	daemon_runners_free(&d);
+	store_close(d.store);
+	sd_event_unref(d.event);
+	config_free(d.cfg);
+	free(d.config_path);
+	return rc;
+}

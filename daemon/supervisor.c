@@ -1,1 +1,524 @@
-/* placeholder */
+/* supervisor: runs each account's IMAP child and commits what it streams.
+ * See supervisor.h for the contract; the child side lives in imap_sync.c. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "daemon.h"
+#include "imap_sync.h"
+#include "ingest.h"
+#include "log.h"
+#include "record.h"
+#include "store.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define BACKOFF_MIN 30
+#define BACKOFF_MAX 3600
+#define READ_CHUNK 65536
+
+struct runner {
+	struct daemon *d;                   /* foreign */
+	const struct config_account *acct;  /* foreign: points into d->cfg */
+	int64_t account_id;
+
+	pid_t pid;                          /* 0 when idle */
+	int fd;                             /* our end of the socketpair, -1 when idle */
+	sd_event_source *io, *child, *stall, *timer;
+	struct buf in;                      /* bytes received, not yet decoded */
+	char *folder;                       /* the folder the child announced last */
+
+	struct record *batch;               /* MSG and SKIP records of the open batch */
+	size_t n_batch, cap_batch;
+
+	bool got_done, eof, reaped;
+	int exit_status;                    /* the child's, when it exited */
+	int term_signal;                    /* the signal that killed it, 0 if none */
+	char *error;                        /* the child's REC_ERROR text, or ours */
+	int error_class;
+	uint64_t n_new, n_dup, n_skipped;
+	unsigned failures;                  /* consecutive failed attempts, for backoff */
+};
+
+static void runner_finish(struct runner *r);
+
+const char *
+runner_name(const struct runner *r)
+{
+	return r->acct->name;
+}
+
+bool
+runner_busy(const struct runner *r)
+{
+	return r->pid != 0;
+}
+
+static uint64_t
+stall_usec(const struct runner *r)
+{
+	/* The child enforces acct->timeout on every network read; the parent only
+	 * guards against a child that is stuck outside the network. */
+	return (uint64_t)(r->acct->timeout * 3 + 30) * 1000000ULL;
+}
+
+static void
+batch_clear(struct runner *r)
+{
+	for (size_t i = 0; i < r->n_batch; i++)
+		record_free(&r->batch[i]);
+	r->n_batch = 0;
+}
+
+static void
+runner_fail(struct runner *r, int class, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records our own reason for failing the attempt and stops the child. */
+static void
+runner_fail(struct runner *r, int class, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!r->error) {
+		r->error = msg ? msg : xstrdup("internal error");
+		r->error_class = class;
+	} else {
+		free(msg);
+	}
+	if (r->pid > 0)
+		kill(r->pid, SIGKILL);
+}
+
+static int
+batch_commit(struct runner *r, const struct record *end)
+{
+	struct store *st = r->d->store;
+	int64_t now = time_now();
+	enum ingest_result res;
+	size_t i;
+
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < r->n_batch; i++) {
+		struct record *rec = &r->batch[i];
+
+		if (rec->type == REC_SKIP) {
+			log_warn("account %s: %s UID %u skipped: %s", r->acct->name,
+				 rec->folder, rec->uid, rec->text ? rec->text : "unreadable");
+			r->n_skipped++;
+			continue;
+		}
+		if (ingest_message(st, r->d->cfg, r->account_id, &rec->msg, now, &res) < 0)
+			goto fail;
+		if (res == INGEST_NEW)
+			r->n_new++;
+		else
+			r->n_dup++;
+	}
+	if (store_folder_checkpoint(st, r->account_id, end->folder, end->uidvalidity,
+				    end->uid, now) < 0)
+		goto fail;
+	if (store_commit(st) < 0)
+		goto fail;
+	batch_clear(r);
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static void
+batch_push(struct runner *r, struct record *rec)
+{
+	r->batch = xreallocarray_grow(r->batch, &r->cap_batch, r->n_batch + 1, sizeof *r->batch);
+	r->batch[r->n_batch++] = *rec;
+	memset(rec, 0, sizeof *rec);
+}
+
+/* Every record belongs to the folder the child announced last. */
+static bool
+record_in_folder(const struct record *rec, const char *folder)
+{
+	const char *f = rec->type == REC_MSG ? rec->msg.folder : rec->folder;
+	return folder && f && strcmp(f, folder) == 0;
+}
+
+static int
+runner_handle(struct runner *r, struct record *rec)
+{
+	switch (rec->type) {
+	case REC_HELLO:
+		log_debug("account %s: server capabilities: %s", r->acct->name,
+			  rec->text ? rec->text : "");
+		return 0;
+	case REC_FOLDER:
+		if (r->n_batch)
+			return -1;
+		free(r->folder);
+		r->folder = xstrdup(rec->folder);
+		return store_folder_seen(r->d->store, r->account_id, rec->folder,
+					 rec->uidvalidity, rec->exists, time_now()) < 0 ? -2 : 0;
+	case REC_MSG:
+	case REC_SKIP:
+		if (!record_in_folder(rec, r->folder))
+			return -1;
+		batch_push(r, rec);
+		return 0;
+	case REC_BATCH_END:
+		if (!record_in_folder(rec, r->folder))
+			return -1;
+		return batch_commit(r, rec) < 0 ? -2 : 0;
+	case REC_DONE:
+		r->got_done = true;
+		return 0;
+	case REC_ERROR:
+		free(r->error);
+		r->error = xstrdup(rec->text ? rec->text : "unknown IMAP error");
+		r->error_class = rec->err_class;
+		return 0;
+	}
+	return -1;
+}
+
+/* Decodes and applies every whole record in r->in. Returns -1 after failing
+ * the attempt (bad frame, or a store error). */
+static int
+runner_drain(struct runner *r)
+{
+	size_t off = 0, used;
+	const char *why;
+	int ret = 0;
+
+	while (off < r->in.len) {
+		struct record rec;
+		int n = record_decode(r->in.data + off, r->in.len - off, &rec, &used, &why);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			runner_fail(r, RECERR_PROTOCOL, "IMAP process sent an invalid record (%s)", why);
+			ret = -1;
+			break;
+		}
+		off += used;
+		n = runner_handle(r, &rec);
+		record_free(&rec);
+		if (n == -1) {
+			runner_fail(r, RECERR_PROTOCOL, "IMAP process sent records out of order");
+			ret = -1;
+			break;
+		}
+		if (n == -2) {
+			runner_fail(r, RECERR_TEMP, "could not write to the store %s", r->d->cfg->database);
+			ret = -1;
+			break;
+		}
+	}
+	buf_consume(&r->in, off);
+	return ret;
+}
+
+static void
+runner_maybe_finish(struct runner *r)
+{
+	if (r->eof && r->reaped)
+		runner_finish(r);
+}
+
+static int
+on_child_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct runner *r = userdata;
+
+	for (;;) {
+		ssize_t n;
+
+		buf_reserve(&r->in, READ_CHUNK);
+		n = read(fd, r->in.data + r->in.len, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			r->eof = true;
+			r->io = sd_event_source_disable_unref(r->io);
+			break;
+		}
+		r->in.len += (size_t)n;
+		if (r->in.len > 4 * RECORD_MAX_FRAME || runner_drain(r) < 0)
+			break;
+	}
+	if (r->stall)
+		sd_event_source_set_time_relative(r->stall, stall_usec(r));
+	runner_maybe_finish(r);
+	return 0;
+}
+
+static int
+on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+	struct runner *r = userdata;
+
+	if (si->si_code == CLD_EXITED)
+		r->exit_status = si->si_status;
+	else
+		r->term_signal = si->si_status;
+	r->reaped = true;
+	r->child = sd_event_source_unref(r->child);
+	runner_maybe_finish(r);
+	return 0;
+}
+
+static int
+on_stall(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct runner *r = userdata;
+
+	runner_fail(r, RECERR_TEMP, "IMAP process made no progress for %llu s; killed",
+		    (unsigned long long)(stall_usec(r) / 1000000));
+	return 0;
+}
+
+static int
+on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	runner_sync_now(userdata);
+	return 0;
+}
+
+static char *
+runner_describe_failure(const struct runner *r)
+{
+	if (r->error)
+		return xstrdup(r->error);
+	if (r->term_signal)
+		return xasprintf("IMAP process killed by signal %d (%s); the server sent something the IMAP library could not survive",
+				 r->term_signal, strsignal(r->term_signal));
+	if (!r->got_done)
+		return xstrdup("IMAP process ended before finishing the sync");
+	return xasprintf("IMAP process exited with status %d", r->exit_status);
+}
+
+static int64_t
+backoff_delay(unsigned failures)
+{
+	int64_t d = BACKOFF_MIN;
+	uint32_t rnd = 0;
+
+	while (failures-- > 1 && d < BACKOFF_MAX)
+		d *= 2;
+	if (d > BACKOFF_MAX)
+		d = BACKOFF_MAX;
+	/* Jitter of +-20 % so several accounts on one server do not stampede. */
+	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+		rnd = (uint32_t)getpid();
+	return d * 8 / 10 + (int64_t)(rnd % (uint32_t)(d * 4 / 10 + 1));
+}
+
+static void
+runner_finish(struct runner *r)
+{
+	bool ok = r->got_done && !r->error && !r->term_signal && r->exit_status == 0;
+	char *err = ok ? NULL : runner_describe_failure(r);
+
+	batch_clear(r);   /* an unfinished batch is re-read next time */
+	store_account_result(r->d->store, r->account_id, time_now(), err);
+	if (ok) {
+		log_info("account %s: synced, %llu new message(s), %llu already known, %llu skipped",
+			 r->acct->name, (unsigned long long)r->n_new,
+			 (unsigned long long)r->n_dup, (unsigned long long)r->n_skipped);
+		r->failures = 0;
+	} else {
+		log_error("account %s: %s", r->acct->name, err);
+		r->failures++;
+	}
+	r->stall = sd_event_source_disable_unref(r->stall);
+	r->io = sd_event_source_disable_unref(r->io);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->pid = 0;
+	buf_reset(&r->in);
+	free(r->folder);
+	r->folder = NULL;
+	free(r->error);
+	r->error = NULL;
+	free(err);
+	runner_schedule(r, ok ? r->acct->poll : backoff_delay(r->failures));
+	daemon_runner_finished(r->d, r, ok);
+}
+
+static uint32_t
+batch_size_from_env(void)
+{
+	const char *e = getenv("MERCI_IMAP_BATCH");
+	long v;
+
+	if (!e)
+		return 0;
+	v = strtol(e, NULL, 10);
+	return v > 0 && v <= 100000 ? (uint32_t)v : 0;
+}
+
+/* In the child: never returns. The parent's loop, store and other sockets
+ * are left alone; only the job's fd is used. */
+static void __attribute__((noreturn))
+runner_child_main(struct runner *r, int fd, struct store_folder_state *states, size_t n_states)
+{
+	struct imap_job job = {
+		.cfg = r->d->cfg,
+		.acct = r->acct,
+		.states = states,
+		.n_states = n_states,
+		.fd = fd,
+		.batch = batch_size_from_env(),
+	};
+	sigset_t all;
+
+	/* Die with the parent: a child of a killed mercid must not go on. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	_exit(imap_sync_run(&job));
+}
+
+static void
+runner_reset_attempt(struct runner *r)
+{
+	r->got_done = r->eof = r->reaped = false;
+	r->exit_status = r->term_signal = 0;
+	r->n_new = r->n_dup = r->n_skipped = 0;
+	r->timer = sd_event_source_disable_unref(r->timer);
+}
+
+int
+runner_sync_now(struct runner *r)
+{
+	struct store_folder_state *states = NULL;
+	size_t n_states = 0;
+	int sv[2];
+	pid_t pid;
+
+	if (r->pid)
+		return 0;
+	runner_reset_attempt(r);
+	if (store_folder_states(r->d->store, r->account_id, &states, &n_states) < 0)
+		goto fail_early;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_error("account %s: socketpair: %s", r->acct->name, strerror(errno));
+		goto fail_early;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_error("account %s: fork: %s", r->acct->name, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		goto fail_early;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		runner_child_main(r, sv[1], states, n_states);
+	}
+	close(sv[1]);
+	store_folder_states_free(states, n_states);
+	r->pid = pid;
+	r->fd = sv[0];
+	fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) | O_NONBLOCK);
+	if (sd_event_add_io(r->d->event, &r->io, r->fd, EPOLLIN, on_child_io, r) < 0 ||
+	    sd_event_add_child(r->d->event, &r->child, pid, WEXITED, on_child_exit, r) < 0 ||
+	    sd_event_add_time_relative(r->d->event, &r->stall, CLOCK_MONOTONIC,
+				       stall_usec(r), 0, on_stall, r) < 0) {
+		/* Cannot watch it: stop it; the reaping below keeps no zombie. */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		r->child = sd_event_source_unref(r->child);
+		r->reaped = r->eof = true;
+		r->error = xstrdup("cannot watch the IMAP process (event loop error)");
+		runner_finish(r);
+		return -1;
+	}
+	sd_event_source_set_enabled(r->stall, SD_EVENT_ON);
+	log_debug("account %s: IMAP process %d started", r->acct->name, (int)pid);
+	return 0;
+
+fail_early:
+	store_folder_states_free(states, n_states);
+	r->reaped = r->eof = true;
+	r->error = xstrdup("cannot start the IMAP process");
+	runner_finish(r);
+	return -1;
+}
+
+void
+runner_schedule(struct runner *r, int64_t delay)
+{
+	if (r->d->once)
+		return;
+	r->timer = sd_event_source_disable_unref(r->timer);
+	if (sd_event_add_time_relative(r->d->event, &r->timer, CLOCK_BOOTTIME,
+				       (uint64_t)delay * 1000000ULL, 1000000ULL, on_timer, r) < 0)
+		log_error("account %s: cannot arm the poll timer", r->acct->name);
+	else
+		log_debug("account %s: next sync in %lld s", r->acct->name, (long long)delay);
+}
+
+struct runner *
+runner_new(struct daemon *d, const struct config_account *acct)
+{
+	struct runner *r = xcalloc(1, sizeof *r);
+
+	r->d = d;
+	r->acct = acct;
+	r->fd = -1;
+	if (store_account_ensure(d->store, acct->name, &r->account_id) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+runner_free(struct runner *r)
+{
+	if (!r)
+		return;
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		if (!r->reaped)
+			waitpid(r->pid, NULL, 0);
+	}
+	r->io = sd_event_source_disable_unref(r->io);
+	r->child = sd_event_source_disable_unref(r->child);
+	r->stall = sd_event_source_disable_unref(r->stall);
+	r->timer = sd_event_source_disable_unref(r->timer);
+	if (r->fd >= 0)
+		close(r->fd);
+	batch_clear(r);
+	free(r->batch);
+	buf_free(&r->in);
+	free(r->folder);
+	free(r->error);
+	free(r);
+}

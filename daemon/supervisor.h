@@ -1,1 +1,30 @@
-/* placeholder */
+/* supervisor: one runner per account, in the main process.
+ *
+ * A runner forks the account's IMAP child (imap_sync.c) over a socketpair,
+ * reads the records it streams, validates them (record.c) and commits each
+ * batch with its checkpoint in one transaction (ingest.c, store.c). A child
+ * that crashes, hangs or talks nonsense is killed and reaped, the attempt is
+ * recorded as failed, and the next one is scheduled with capped exponential
+ * backoff and jitter; nothing already committed is lost, and the event loop
+ * never waits on IMAP. */
+#ifndef MERCI_SUPERVISOR_H
+#define MERCI_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct config_account;
+
+struct runner *runner_new(struct daemon *d, const struct config_account *acct);
+/* Starts a sync now unless one is running. Returns 0, or -1 when the child
+ * could not be started (already logged; the runner retries later). */
+int runner_sync_now(struct runner *r);
+/* Arms the next attempt after delay seconds (no-op in --once mode). */
+void runner_schedule(struct runner *r, int64_t delay);
+bool runner_busy(const struct runner *r);
+const char *runner_name(const struct runner *r);
+/* Kills a running child (SIGKILL), reaps it and frees everything. */
+void runner_free(struct runner *r);
+
+#endif

@@ -1,1 +1,637 @@
-/* placeholder */
+/* store: opening the SQLite store (file, directory, pragmas), the cache of
+ * prepared statements, transactions, the per-account and per-folder sync
+ * state, and the small write primitives ingest builds on. The schema lives
+ * in store_schema.c, the CLI's read queries in store_query.c. */
+#include "store_p.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+/* ---- statement cache and error helpers ---- */
+
+sqlite3_stmt *
+store_stmt(struct store *st, enum store_stmt id, const char *sql)
+{
+	if (st->stmt[id])
+		return st->stmt[id];
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &st->stmt[id], NULL) != SQLITE_OK) {
+		store_fail(st, "preparing a statement");
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+void
+store_reset(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+int
+store_fail(struct store *st, const char *what)
+{
+	log_error("store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int
+store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		store_fail(st, what);
+	store_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+char *
+store_column_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* Binds text that may be NULL; the caller keeps it alive until store_reset. */
+static void
+bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* ---- opening ---- */
+
+/* The store holds who the owner talks to: its directory is private. */
+static int
+open_make_parents(const char *path, char **err)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *p;
+	int rc = 0;
+
+	if (!slash || slash == dir)
+		goto out;
+	*slash = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			*err = xasprintf("%s: cannot create directory %s: %s; create it "
+					 "or set database= in merci.conf", path, dir,
+					 strerror(errno));
+			rc = -1;
+			goto out;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+out:
+	free(dir);
+	return rc;
+}
+
+/* SQLite would create the file with the umask's mode; create it private
+ * first (its -wal and -shm files inherit the mode). */
+static int
+open_create_file(const char *path, char **err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		*err = xasprintf("%s: cannot create the store: %s; check the "
+				 "directory's permissions or set database= in merci.conf",
+				 path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+open_pragmas(struct store *st)
+{
+	/* synchronous=NORMAL: in WAL mode a power loss can drop only the last
+	 * commits, never corrupt the file; since a batch and its checkpoint
+	 * commit together, what is lost is simply fetched again. (Tables whose
+	 * loss would mean a mail sent twice may need FULL later.) */
+	static const char rw[] =
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = NORMAL;";
+	static const char common[] =
+		"PRAGMA foreign_keys = ON;"
+		"PRAGMA trusted_schema = OFF;";
+
+	/* The file comes from disk: refuse SQL that could corrupt it. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db, common, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "setting pragmas");
+	if (st->mode == STORE_RW && sqlite3_exec(st->db, rw, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "switching to WAL");
+	return 0;
+}
+
+static int
+open_db(struct store *st, char **err)
+{
+	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+
+	flags |= st->mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (sqlite3_open_v2(st->path, &st->db, flags, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: cannot open the store: %s", st->path,
+				 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	if (open_pragmas(st) < 0) {
+		*err = xasprintf("%s: cannot set up the store: %s", st->path,
+				 sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_open(const char *path, enum store_mode mode, struct store **out, char **err)
+{
+	struct store *st;
+
+	*out = NULL;
+	*err = NULL;
+	if (mode == STORE_RO && access(path, F_OK) < 0) {
+		*err = xasprintf("%s: no store yet, nothing was synced: run "
+				 "`mercid --once` first", path);
+		return -1;
+	}
+	if (mode == STORE_RW && (open_make_parents(path, err) < 0 ||
+				 open_create_file(path, err) < 0))
+		return -1;
+	st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	st->mode = mode;
+	if (open_db(st, err) < 0 || store_schema_migrate(st, err) < 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < STMT_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		store_fail(st, "closing");
+	free(st->path);
+	free(st);
+}
+
+/* ---- transactions ---- */
+
+int
+store_begin(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
+
+	return s ? store_step_done(st, s, "starting a transaction") : -1;
+}
+
+int
+store_commit(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_COMMIT, "COMMIT");
+
+	return s ? store_step_done(st, s, "committing") : -1;
+}
+
+int
+store_rollback(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	/* A failed statement may already have ended the transaction. */
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	s = store_stmt(st, STMT_ROLLBACK, "ROLLBACK");
+	return s ? store_step_done(st, s, "rolling back") : -1;
+}
+
+/* ---- sync state ---- */
+
+/* Runs s (bound by the caller) expecting one integer in column 0; *found
+ * says whether a row came. */
+static int
+step_id(struct store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found)
+{
+	int rc = sqlite3_step(s);
+
+	*found = rc == SQLITE_ROW;
+	if (*found)
+		*out = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		store_fail(st, what);
+	store_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_account_ensure(struct store *st, const char *name, int64_t *out_id)
+{
+	sqlite3_stmt *s;
+	bool found;
+
+	s = store_stmt(st, STMT_ACCOUNT_FIND, "SELECT id FROM account WHERE name = ?1");
+	if (!s)
+		return -1;
+	bind_text(s, 1, name);
+	if (step_id(st, s, "finding an account", out_id, &found) < 0)
+		return -1;
+	if (found)
+		return 0;
+	s = store_stmt(st, STMT_ACCOUNT_INSERT, "INSERT INTO account (name) VALUES (?1)");
+	if (!s)
+		return -1;
+	bind_text(s, 1, name);
+	if (store_step_done(st, s, "adding an account") < 0)
+		return -1;
+	*out_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_account_result(struct store *st, int64_t account_id, int64_t now, const char *error)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ACCOUNT_RESULT,
+		"UPDATE account SET last_attempt = ?2, last_error = ?3,"
+		" last_sync = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_sync END"
+		" WHERE id = ?1");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	sqlite3_bind_int64(s, 2, now);
+	bind_text(s, 3, error);
+	return store_step_done(st, s, "recording a sync result");
+}
+
+int
+store_folder_states(struct store *st, int64_t account_id,
+		    struct store_folder_state **out, size_t *n)
+{
+	struct store_folder_state *v = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	s = store_stmt(st, STMT_FOLDER_STATES,
+		"SELECT name, uidvalidity, last_uid FROM folder"
+		" WHERE account_id = ?1 ORDER BY name");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray_grow(v, &cap, len + 1, sizeof *v);
+		v[len].name = store_column_strdup(s, 0);
+		v[len].uidvalidity = (uint32_t)sqlite3_column_int64(s, 1);
+		v[len].last_uid = (uint32_t)sqlite3_column_int64(s, 2);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, "reading folder states");
+		store_reset(s);
+		store_folder_states_free(v, len);
+		return -1;
+	}
+	store_reset(s);
+	*out = v;
+	*n = len;
+	return 0;
+}
+
+void
+store_folder_states_free(struct store_folder_state *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* Says so in the log when a folder's UIDVALIDITY changed: the server
+ * renumbered it and every message will be fetched again. */
+static int
+folder_note_validity(struct store *st, int64_t account_id, const char *folder,
+		     uint32_t uidvalidity)
+{
+	sqlite3_stmt *s;
+	int64_t old;
+	bool found;
+
+	s = store_stmt(st, STMT_FOLDER_VALIDITY,
+		"SELECT uidvalidity FROM folder WHERE account_id = ?1 AND name = ?2");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, folder);
+	if (step_id(st, s, "reading a folder", &old, &found) < 0)
+		return -1;
+	if (found && old != 0 && old != uidvalidity)
+		log_notice("folder %s: UIDVALIDITY changed from %lld to %lu; "
+			   "reading it again", folder, (long long)old,
+			   (unsigned long)uidvalidity);
+	return 0;
+}
+
+int
+store_folder_seen(struct store *st, int64_t account_id, const char *folder,
+		  uint32_t uidvalidity, uint32_t exists, int64_t now)
+{
+	sqlite3_stmt *s;
+
+	if (folder_note_validity(st, account_id, folder, uidvalidity) < 0)
+		return -1;
+	s = store_stmt(st, STMT_FOLDER_SEEN,
+		"INSERT INTO folder (account_id, name, uidvalidity, n_exists, last_sync)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (account_id, name) DO UPDATE SET"
+		"  last_uid = CASE WHEN uidvalidity = excluded.uidvalidity"
+		"   THEN last_uid ELSE 0 END,"
+		"  uidvalidity = excluded.uidvalidity,"
+		"  n_exists = excluded.n_exists, last_sync = excluded.last_sync");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, folder);
+	sqlite3_bind_int64(s, 3, uidvalidity);
+	sqlite3_bind_int64(s, 4, exists);
+	sqlite3_bind_int64(s, 5, now);
+	return store_step_done(st, s, "recording a folder");
+}
+
+int
+store_folder_checkpoint(struct store *st, int64_t account_id, const char *folder,
+			uint32_t uidvalidity, uint32_t last_uid, int64_t now)
+{
+	/* Within one UIDVALIDITY the checkpoint only moves forward; under a
+	 * new one the caller's UIDs are the only valid ones. */
+	sqlite3_stmt *s = store_stmt(st, STMT_FOLDER_CHECKPOINT,
+		"INSERT INTO folder (account_id, name, uidvalidity, last_uid, last_sync)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (account_id, name) DO UPDATE SET"
+		"  last_uid = CASE WHEN uidvalidity = excluded.uidvalidity"
+		"   THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,"
+		"  uidvalidity = excluded.uidvalidity, last_sync = excluded.last_sync");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, folder);
+	sqlite3_bind_int64(s, 3, uidvalidity);
+	sqlite3_bind_int64(s, 4, last_uid);
+	sqlite3_bind_int64(s, 5, now);
+	return store_step_done(st, s, "moving a folder checkpoint");
+}
+
+/* ---- ingest primitives ---- */
+
+int
+store_exchange_exists(struct store *st, int64_t account_id, const char *msg_key, bool *exists)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_EXCHANGE_EXISTS,
+		"SELECT 1 FROM exchange WHERE account_id = ?1 AND msg_key = ?2");
+	int64_t one;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, msg_key);
+	return step_id(st, s, "looking up a message", &one, exists);
+}
+
+int
+store_exchange_insert(struct store *st, int64_t account_id,
+		      const struct store_exchange *e, int64_t *out_id)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_EXCHANGE_INSERT,
+		"INSERT INTO exchange (account_id, msg_key, message_id, folder, uid,"
+		" direction, date, subject, subject_norm, thread_key, in_reply_to, automated)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, e->msg_key);
+	bind_text(s, 3, e->message_id);
+	bind_text(s, 4, e->folder ? e->folder : "");
+	sqlite3_bind_int64(s, 5, e->uid);
+	bind_text(s, 6, e->outbound ? "out" : "in");
+	sqlite3_bind_int64(s, 7, e->date);
+	bind_text(s, 8, e->subject);
+	bind_text(s, 9, e->subject_norm);
+	bind_text(s, 10, e->thread_key ? e->thread_key : e->msg_key);
+	bind_text(s, 11, e->in_reply_to);
+	bind_text(s, 12, e->automated);
+	if (store_step_done(st, s, "recording a message") < 0)
+		return -1;
+	*out_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+static int
+address_insert(struct store *st, const char *email, const char *name,
+	       bool automated, int64_t *out_id)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ADDRESS_INSERT,
+		"INSERT INTO address (email, name, automated, first_seen)"
+		" VALUES (?1, ?2, ?3, ?4)");
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, email);
+	bind_text(s, 2, name && *name ? name : NULL);
+	sqlite3_bind_int(s, 3, automated);
+	sqlite3_bind_int64(s, 4, time_now());
+	if (store_step_done(st, s, "adding an address") < 0)
+		return -1;
+	*out_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* The automated flag means "only ever seen in automated mail": one
+ * person-to-person message clears it for good. */
+static int
+address_update(struct store *st, int64_t id, const char *name, bool automated)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ADDRESS_UPDATE,
+		"UPDATE address SET name = coalesce(name, ?2),"
+		" automated = min(automated, ?3) WHERE id = ?1");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, name && *name ? name : NULL);
+	sqlite3_bind_int(s, 3, automated);
+	return store_step_done(st, s, "updating an address");
+}
+
+int
+store_address_upsert(struct store *st, const char *email, const char *name,
+		     bool automated, int64_t *out_id, int64_t *out_contact)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ADDRESS_FIND,
+		"SELECT id, contact_id, name IS NULL, automated FROM address WHERE email = ?1");
+	bool needs_name, was_automated;
+	int rc;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, email);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			store_fail(st, "looking up an address");
+		store_reset(s);
+		*out_contact = 0;
+		return rc == SQLITE_DONE ? address_insert(st, email, name, automated, out_id) : -1;
+	}
+	*out_id = sqlite3_column_int64(s, 0);
+	*out_contact = sqlite3_column_int64(s, 1);
+	needs_name = sqlite3_column_int(s, 2) && name && *name;
+	was_automated = sqlite3_column_int(s, 3);
+	store_reset(s);
+	/* Most addresses are seen again unchanged: write only when needed. */
+	if (needs_name || (was_automated && !automated))
+		return address_update(st, *out_id, name, automated);
+	return 0;
+}
+
+int
+store_participant_add(struct store *st, int64_t exchange_id, int64_t address_id,
+		      const char *role)
+{
+	/* The same address twice in one header is one participant. */
+	sqlite3_stmt *s = store_stmt(st, STMT_PARTICIPANT_ADD,
+		"INSERT OR IGNORE INTO participant (exchange_id, address_id, role)"
+		" VALUES (?1, ?2, ?3)");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, exchange_id);
+	sqlite3_bind_int64(s, 2, address_id);
+	bind_text(s, 3, role);
+	return store_step_done(st, s, "recording a participant");
+}
+
+int
+store_contact_create(struct store *st, const char *name, int64_t now, int64_t *out_id)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_CONTACT_CREATE,
+		"INSERT INTO contact (name, created_at) VALUES (?1, ?2)");
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, name && *name ? name : NULL);
+	sqlite3_bind_int64(s, 2, now);
+	if (store_step_done(st, s, "adding a contact") < 0)
+		return -1;
+	*out_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_contact_find_by_name(struct store *st, const char *name, int64_t *out_id)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_CONTACT_FIND_NAME,
+		"SELECT id FROM contact WHERE name = ?1 COLLATE NOCASE ORDER BY id LIMIT 1");
+	bool found;
+
+	*out_id = 0;
+	if (!name || !*name)
+		return 0;
+	if (!s)
+		return -1;
+	bind_text(s, 1, name);
+	return step_id(st, s, "finding a contact", out_id, &found);
+}
+
+int
+store_address_link(struct store *st, int64_t address_id, int64_t contact_id)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_ADDRESS_LINK,
+		"UPDATE address SET contact_id = ?2 WHERE id = ?1");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, address_id);
+	sqlite3_bind_int64(s, 2, contact_id);
+	return store_step_done(st, s, "linking an address to a contact");
+}
+
+int
+store_thread_find(struct store *st, int64_t account_id, const char *subject_norm,
+		  const int64_t *address_ids, size_t n_ids, int64_t date,
+		  int64_t max_age, char **out)
+{
+	/* The ids travel as one JSON array so one cached statement serves
+	 * any number of them. The walk starts from the correspondents'
+	 * exchanges (CROSS JOIN fixes the order): a common subject such as
+	 * "point hebdo" can match thousands of rows, one person rarely does. */
+	sqlite3_stmt *s = store_stmt(st, STMT_THREAD_FIND,
+		"SELECT e.thread_key FROM json_each(?5) j"
+		" CROSS JOIN participant p ON p.address_id = j.value"
+		" CROSS JOIN exchange e ON e.id = p.exchange_id"
+		" WHERE e.account_id = ?1 AND e.subject_norm = ?2"
+		"  AND e.date BETWEEN ?3 AND ?4"
+		" ORDER BY e.date DESC, e.id DESC LIMIT 1");
+	struct buf ids = { 0 };
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (n_ids == 0 || !subject_norm || !*subject_norm)
+		return 0;
+	if (!s)
+		return -1;
+	buf_addc(&ids, '[');
+	for (i = 0; i < n_ids; i++)
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)address_ids[i]);
+	buf_addc(&ids, ']');
+	sqlite3_bind_int64(s, 1, account_id);
+	bind_text(s, 2, subject_norm);
+	sqlite3_bind_int64(s, 3, date - max_age);
+	sqlite3_bind_int64(s, 4, date);
+	bind_text(s, 5, ids.data);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = store_column_strdup(s, 0);
+	else if (rc != SQLITE_DONE)
+		store_fail(st, "matching a thread");
+	store_reset(s);
+	buf_free(&ids);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,1 +1,204 @@
-/* placeholder */
+/* store_schema: the store's schema version and its forward migrations.
+ * PRAGMA user_version holds how many steps of migrations[] were applied;
+ * each step runs in its own transaction, so a crash mid-way leaves the
+ * store at the previous version, never half-migrated. Steps are never
+ * edited once released: changes are new steps appended at the end. */
+#include "store_p.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+static const char *const migrations[] = {
+	/* 1: accounts, sync state, addresses, contacts, exchanges. */
+	"CREATE TABLE account ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  last_sync INTEGER NOT NULL DEFAULT 0,"
+	"  last_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT"
+	");"
+	"CREATE TABLE folder ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	"  last_uid INTEGER NOT NULL DEFAULT 0,"
+	"  n_exists INTEGER NOT NULL DEFAULT 0,"
+	"  highestmodseq INTEGER NOT NULL DEFAULT 0,"   /* reserved for CONDSTORE */
+	"  last_sync INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (account_id, name)"
+	");"
+	"CREATE TABLE contact ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT,"
+	"  language TEXT,"
+	"  cadence_days INTEGER,"
+	"  muted INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX contact_name ON contact (name COLLATE NOCASE);"
+	"CREATE TABLE contact_tag ("
+	"  contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL,"
+	"  PRIMARY KEY (contact_id, tag)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE address ("
+	"  id INTEGER PRIMARY KEY,"
+	"  email TEXT NOT NULL UNIQUE,"
+	"  name TEXT,"
+	"  contact_id INTEGER REFERENCES contact(id) ON DELETE SET NULL,"
+	"  automated INTEGER NOT NULL DEFAULT 0,"
+	"  first_seen INTEGER NOT NULL"
+	");"
+	"CREATE INDEX address_contact ON address (contact_id) WHERE contact_id IS NOT NULL;"
+	"CREATE TABLE exchange ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,"
+	"  msg_key TEXT NOT NULL,"
+	"  message_id TEXT,"
+	"  folder TEXT NOT NULL,"
+	"  uid INTEGER NOT NULL DEFAULT 0,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	"  date INTEGER NOT NULL,"
+	"  subject TEXT,"
+	"  subject_norm TEXT,"
+	"  thread_key TEXT NOT NULL,"
+	"  in_reply_to TEXT,"
+	"  automated TEXT,"
+	"  UNIQUE (account_id, msg_key)"
+	");"
+	/* Thread lookups by key, subject matching for replies without
+	 * References, per-folder counts for status. */
+	"CREATE INDEX exchange_thread ON exchange (thread_key);"
+	"CREATE INDEX exchange_subject ON exchange (account_id, subject_norm, date);"
+	"CREATE INDEX exchange_folder ON exchange (account_id, folder);"
+	"CREATE TABLE participant ("
+	"  exchange_id INTEGER NOT NULL REFERENCES exchange(id) ON DELETE CASCADE,"
+	"  address_id INTEGER NOT NULL REFERENCES address(id),"
+	"  role TEXT NOT NULL CHECK (role IN ('from', 'to', 'cc', 'reply-to')),"
+	"  PRIMARY KEY (exchange_id, address_id, role)"
+	") WITHOUT ROWID;"
+	/* A contact's exchanges are found from its addresses. */
+	"CREATE INDEX participant_address ON participant (address_id, role, exchange_id);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int
+store_schema_latest(void)
+{
+	return N_MIGRATIONS;
+}
+
+int
+store_schema_version(struct store *st, int *out)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* Not cached: it runs at open and for status only. */
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return store_fail(st, "reading the schema version");
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		store_fail(st, "reading the schema version");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	*out = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Applies step v (0-based) and moves user_version to v + 1, in the open
+ * transaction. */
+static int
+schema_apply(struct store *st, int v)
+{
+	char *sql;
+	int rc;
+
+	if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "migrating the schema");
+	sql = xasprintf("PRAGMA user_version = %d", v + 1);
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return store_fail(st, "setting the schema version");
+	log_info("store %s: schema migrated to version %d", st->path, v + 1);
+	return 0;
+}
+
+/* One step in one transaction. The version is read again under the write
+ * lock, so two processes opening an old store never apply a step twice.
+ * Sets *done when nothing is left to do. */
+static int
+schema_step(struct store *st, int *version, bool *done)
+{
+	if (store_begin(st) < 0)
+		return -1;
+	if (store_schema_version(st, version) < 0)
+		goto fail;
+	*done = *version >= N_MIGRATIONS;
+	if (!*done && schema_apply(st, *version) < 0)
+		goto fail;
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static int
+schema_refuse_newer(struct store *st, int version, char **err)
+{
+	if (version <= N_MIGRATIONS)
+		return 0;
+	*err = xasprintf("%s: store schema version %d is newer than this merci "
+			 "understands (%d); upgrade merci, or point database= at "
+			 "another file", st->path, version, N_MIGRATIONS);
+	return -1;
+}
+
+int
+store_schema_migrate(struct store *st, char **err)
+{
+	bool done = false;
+	int version;
+
+	if (store_schema_version(st, &version) < 0) {
+		*err = xasprintf("%s: cannot read the store: %s; is database= a "
+				 "merci store?", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (schema_refuse_newer(st, version, err) < 0)
+		return -1;
+	if (st->mode == STORE_RO) {
+		if (version == N_MIGRATIONS)
+			return 0;
+		/* The daemon created the file but never got to set it up. */
+		if (version == 0) {
+			*err = xasprintf("%s: the store is empty, nothing was synced "
+					 "yet: run `mercid --once` first", st->path);
+			return -1;
+		}
+		*err = xasprintf("%s: store schema version %d is older than this "
+				 "merci's (%d); run mercid once to upgrade it",
+				 st->path, version, N_MIGRATIONS);
+		return -1;
+	}
+	while (!done) {
+		if (schema_step(st, &version, &done) < 0) {
+			/* The SQLite detail is already logged. */
+			*err = xasprintf("%s: cannot migrate the store from schema "
+					 "version %d; see the error above", st->path, version);
+			return -1;
+		}
+		if (schema_refuse_newer(st, version, err) < 0)
+			return -1;
+	}
+	return 0;
+}
