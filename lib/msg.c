@@ -412,7 +412,7 @@ msg_month(const char *s, size_t n)
 
 struct msg_date {
 	int year, mon, day, h, mi, s, zone;
-	bool have_time, have_zone;
+	bool have_zone;
 };
 
 /* The zone glued to an ISO time: "10:00:00+02:00", "10:00:00Z". */
@@ -446,10 +446,8 @@ msg_date_token(struct msg_date *d, const char *t, size_t n)
 		d->zone = t[0] == '-' ? -a : a;
 		d->have_zone = true;
 	} else if (memchr(t, ':', n) != NULL) {
-		if (sscanf(t, "%d:%d:%d", &a, &b, &c) >= 2) {
+		if (sscanf(t, "%d:%d:%d", &a, &b, &c) >= 2)
 			d->h = a, d->mi = b, d->s = c;
-			d->have_time = true;
-		}
 		msg_date_iso_zone(d, t, n);
 	} else if (sscanf(t, "%d%c%d%c%d", &a, &sep, &b, &sep, &c) == 5 &&
 	    (sep == '-' || sep == '/') && a > 31) {

@@ -141,10 +141,11 @@ open_pragmas(struct store *st)
 	/* The file comes from disk: refuse SQL that could corrupt it. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_busy_timeout(st->db, 5000);
+	/* No logging here: the caller's message carries the reason. */
 	if (sqlite3_exec(st->db, common, NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(st, "setting pragmas");
+		return -1;
 	if (st->mode == STORE_RW && sqlite3_exec(st->db, rw, NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(st, "switching to WAL");
+		return -1;
 	return 0;
 }
 
