@@ -382,5 +382,14 @@ for name, e in sorted(exp["folders"].items()):
             ok("folder %s %s = %d" % (name, k, e[k]))
         else:
             fail("folder %s %s" % (name, k), "expected: %r" % e[k], "got:      %r" % f.get(k))
+# Each exchange is recorded from exactly one folder (a message in two
+# folders once), so the folders' "messages" add up to the exchanges.
+total = sum(f.get("messages") or 0 for f in folders.values())
+if total == exp["counts"]["exchanges"]:
+    ok("folders' messages add up to the exchanges (%d)" % total)
+else:
+    fail("folders' messages add up to the exchanges",
+         "expected: %d" % exp["counts"]["exchanges"],
+         "got:      %s" % " + ".join("%s %r" % (n, f.get("messages")) for n, f in sorted(folders.items())))
 EOF
 }
