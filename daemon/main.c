@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
@@ -217,6 +218,8 @@ main(int argc, char **argv)
 	int c, rc;
 
 	log_init("mercid");
+	/* Once, before any child exists: curl's implicit init is not thread-safe. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': free(d.config_path); d.config_path = xstrdup(optarg); break;
@@ -252,5 +255,6 @@ main(int argc, char **argv)
 	sd_event_unref(d.event);
 	config_free(d.cfg);
 	free(d.config_path);
+	curl_global_cleanup();
 	return rc;
 }

@@ -10,6 +10,7 @@ void
 buf_reserve(struct buf *b, size_t extra)
 {
 	b->data = xreallocarray_grow(b->data, &b->cap, b->len + extra + 1, 1);
+	b->data[b->len] = '\0';
 }
 
 void

@@ -31,23 +31,28 @@ struct mail_out {
 };
 
 /* Renders m. Always adds MIME-Version, Auto-Submitted: auto-generated and
- * X-Auto-Response-Suppress: All. Returns 0 with *out newly allocated (NUL
- * terminated, *len bytes, CRLF line ends), or -1 with *err a newly
- * allocated one-line reason. */
+ * X-Auto-Response-Suppress: All; the body always ends with a line break.
+ * Returns 0 with *out newly allocated (NUL terminated, *len bytes, CRLF
+ * line ends), or -1 with *err a newly allocated one-line reason. */
 int mailbuild_render(const struct mail_out *m, char **out, size_t *len, char **err);
 
 /* A new random Message-ID "merci.<32 hex>@<domain of addr>", newly allocated. */
 char *mailbuild_message_id(const char *addr);
 
 /* Returns a copy of s with CR, LF, NUL, other C0 controls, DEL and the
- * Unicode line/paragraph separators (U+2028, U+2029, U+0085) replaced by
- * spaces, runs of spaces collapsed, and cut to max bytes on a UTF-8
- * boundary. Newly allocated. */
+ * Unicode line/paragraph separators (U+2028, U+2029, U+0085 and the other
+ * C1 controls) replaced by spaces, runs of spaces collapsed, leading and
+ * trailing spaces dropped, bytes that are not UTF-8 replaced by U+FFFD, and
+ * cut to max bytes on a UTF-8 boundary. (A NUL ends a C string: what
+ * follows it is never seen.) mailbuild_render accepts every result. Newly
+ * allocated. */
 char *mailbuild_sanitise(const char *s, size_t max);
 
 /* Encodes one header value per RFC 2047 (UTF-8, Q or B, encoded words at
- * most 75 chars) when it holds non-ASCII; ASCII is returned as is. Newly
- * allocated; no folding (mailbuild_render folds). */
+ * most 75 chars, never splitting a UTF-8 sequence) when it holds non-ASCII,
+ * a word too long to fold, or "=?" (which a reader would take for an
+ * encoded word); other ASCII is returned as is. Newly allocated; no folding
+ * (mailbuild_render folds). */
 char *mailbuild_encode_words(const char *utf8);
 
 #endif

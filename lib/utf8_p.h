@@ -1,5 +1,5 @@
-/* utf8_p: private to msg.c and record.c: the one strict UTF-8 check both
- * the child (when cleaning) and the parent (when validating) rely on. */
+/* utf8_p: private to lib/: the one strict UTF-8 check that msg.c, record.c,
+ * body.c and fold_p.h rely on, in the child (cleaning) and the parent (validating). */
 #ifndef MERCI_UTF8_P_H
 #define MERCI_UTF8_P_H
 

@@ -86,15 +86,20 @@ stop_last_server() {
 write_password "$TEST_DIR/pass" 'pass word"1'
 
 # write_config DIR NAME:PORT...: DIR/merci.conf with a fresh store in DIR.
+# The account named hostile gets a short network timeout ($HOSTILE_TIMEOUT):
+# some responses leave libetpan waiting for bytes that never come.
+HOSTILE_TIMEOUT=3s
 write_config() {
-	local dir=$1 spec
+	local dir=$1 spec name
 	shift
 	mkdir -p "$dir"
 	{
 		printf '[general]\ndatabase = %s/merci.db\nowner = Camille Roy <camille@example.org>\n' "$dir"
 		for spec in "$@"; do
+			name=${spec%%:*}
 			printf '\n[account %s]\nurl = imap://127.0.0.1:%s\ntls = none\nuser = camille\npassword_file = %s\nfolders = INBOX\n' \
-				"${spec%%:*}" "${spec#*:}" "$TEST_DIR/pass"
+				"$name" "${spec#*:}" "$TEST_DIR/pass"
+			[ "$name" = hostile ] && printf 'timeout = %s\n' "$HOSTILE_TIMEOUT"
 		done
 	} >"$dir/merci.conf"
 }
@@ -182,6 +187,26 @@ check_hostile_failed() {
 
 start_server CALM_PORT calm --messages "$CALM_N" --domain calm.example
 
+# check_nothing_skipped WHAT: the hostile account's checkpoint did not move
+# past messages it did not record. A dropped connection, a BYE or a stray
+# line before every FETCH answer is not a fault of one message: skipping
+# would lose those messages for good (the next sync starts after last_uid).
+check_nothing_skipped() {
+	local rec last
+	rec=$(acct_field "$STATUS" hostile messages INBOX)
+	last=$(acct_field "$STATUS" hostile last_uid INBOX)
+	case $last in "<"* | null) last=0 ;; esac
+	case $rec in "<"* | null) rec=0 ;; esac
+	if [ "$last" -le "$rec" ]; then
+		pass "$1: no message skipped for a connection-wide fault (recorded $rec, last_uid $last)"
+	else
+		fail "$1: no message skipped for a connection-wide fault" \
+			"expected the checkpoint (last_uid) not beyond the $rec message(s) recorded" \
+			"got last_uid $last: $((last - rec)) message(s) skipped and never fetched again"
+		grep -iE 'skipped' "$ERR_FILE" | head -n 3 | sed -e 's/^/    | /'
+	fi
+}
+
 # ---- 1. the crash files -------------------------------------------------------
 for f in "$HOSTILE_DIR"/crash-*.imap; do
 	base=$(basename "$f" .imap)
@@ -203,6 +228,7 @@ for f in "$HOSTILE_DIR"/crash-*.imap; do
 		else
 			check_rc "$name: mercid exits 1 (one account failed), not by a signal" 1
 			check_hostile_failed "$name"
+			[ "$at" != fetch ] || check_nothing_skipped "$name"
 		fi
 		check_calm "$name"
 		stop_last_server
@@ -246,6 +272,7 @@ for mode in bye-at close-at; do
 	run_case "$name"
 	check_rc "$name: mercid exits 1, not by a signal" 1
 	check_hostile_failed "$name"
+	check_nothing_skipped "$name"
 	check_calm "$name"
 	stop_last_server
 done

@@ -25,9 +25,11 @@ Faults (each fires on every connection unless --fault-connections limits it):
 POINT is one of: greeting, capability, login, list, select, fetch.
 
 --port 0 (default) picks a free port; --port-file FILE receives it once the
-server listens. --log FILE records "connect N", every command received
-(passwords redacted) and "close N". --lifetime S stops the server after S
-seconds in any case, so a forgotten server never lingers.
+server listens. --log FILE records, each line prefixed with the seconds since
+start and the connection number (C1, C2...): "connect", every command
+received (passwords redacted), the faults fired, and "close". --lifetime S
+stops the server after S seconds in any case, so a forgotten server never
+lingers.
 """
 
 import argparse
@@ -472,6 +474,7 @@ class Server(socketserver.ThreadingTCPServer):
             "SENT": Mailbox("Sent", opts.sent, opts.uid_step, opts.uidvalidity + 1, False, opts),
         }
         self.lock = threading.Lock()
+        self.started = time.monotonic()
         self.count = 0
         self.logf = open(opts.log, "a", buffering=1) if opts.log else None
         super().__init__(("127.0.0.1", opts.port), Handler)
@@ -482,7 +485,7 @@ class Server(socketserver.ThreadingTCPServer):
     def log(self, text):
         if self.logf:
             with self.lock:
-                self.logf.write(text + "\n")
+                self.logf.write("%.3f %s\n" % (time.monotonic() - self.started, text))
 
     def next_number(self):
         with self.lock:
