@@ -4,6 +4,7 @@
 #define MERCI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -27,8 +28,27 @@ int cli_store(struct cli *c, enum store_mode mode);
 /* Parses the options every command takes (--json, --help) from argv, leaving
  * the operands in argv[optind..]. Returns -1 to go on, or an exit code. */
 int cli_common_options(struct cli *c, int argc, char **argv, const char *usage);
+/* The same, plus a command's own long options (terminated by a zeroed
+ * entry; use vals >= 256): on_opt gets each with its argument and returns
+ * 0, or non-zero after printing why the value is wrong. */
+struct option;
+typedef int (*cli_opt_fn)(void *ctx, int ch, const char *arg);
+int cli_options(struct cli *c, int argc, char **argv, const char *usage,
+		const struct option *extra, cli_opt_fn on_opt, void *ctx);
+
+/* Resolves a contact as the user typed it (id, address or name); prints the
+ * reason and returns an exit code on failure, 0 on success. */
+int cli_contact(struct cli *c, const char *query, int64_t *id);
+/* Parses YYYY-MM-DD (local midnight) or ISO 8601; prints the error and
+ * returns EXIT_USAGE on failure. */
+int cli_date(const char *what, const char *s, int64_t *out);
 
 int cmd_contacts(struct cli *c, int argc, char **argv);
+int cmd_nudges(struct cli *c, int argc, char **argv);
+int cmd_referrals(struct cli *c, int argc, char **argv);
+int cmd_mandates(struct cli *c, int argc, char **argv);
+int cmd_favours(struct cli *c, int argc, char **argv);
+int cmd_timeline(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
 

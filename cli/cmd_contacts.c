@@ -7,13 +7,18 @@
 #include "buf.h"
 #include "cli.h"
 #include "output.h"
+#include "store_rel.h"
 #include "xalloc.h"
 
 static const char usage_contacts[] =
 	"usage: merci contacts list [--json]\n"
+	"       merci contacts tag|untag CONTACT TAG\n"
+	"       merci contacts mute|unmute CONTACT\n"
 	"\n"
 	"Lists each contact: name, addresses (most used first), tags, messages\n"
-	"received from and sent to them, first and last exchange.\n";
+	"received from and sent to them, first and last exchange. Tags that matter\n"
+	"to reminders: client, partner, prospect, referrer. A muted contact gets no\n"
+	"reminder. CONTACT is an id, an address or a name.\n";
 
 static void
 contacts_print_json(const struct store_contact_row *v, size_t n)
@@ -106,6 +111,44 @@ contacts_list(struct cli *c)
 	return EXIT_OK;
 }
 
+static bool
+tag_valid(const char *tag)
+{
+	if (!*tag || strlen(tag) > 64)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)tag; *p; p++)
+		if (*p <= ' ' || *p == ',' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static int
+contacts_change(struct cli *c, const char *verb, int argc, char **argv)
+{
+	bool tagging = strcmp(verb, "tag") == 0 || strcmp(verb, "untag") == 0;
+	int64_t id;
+	int r;
+
+	if (argc != (tagging ? 2 : 1)) {
+		fputs(usage_contacts, stderr);
+		return EXIT_USAGE;
+	}
+	if (tagging && !tag_valid(argv[1])) {
+		fprintf(stderr, "merci: \"%s\" is not a tag; use one word without spaces or commas\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if ((r = cli_store(c, STORE_RW)) != 0 || (r = cli_contact(c, argv[0], &id)) != 0)
+		return r;
+	if (tagging)
+		r = store_contact_tag(c->store, id, argv[1], strcmp(verb, "tag") == 0);
+	else
+		r = store_contact_mute(c->store, id, strcmp(verb, "mute") == 0);
+	if (r < 0)
+		return EXIT_RUNTIME;
+	printf("contact %lld: %s%s%s\n", (long long)id, verb, tagging ? " " : "", tagging ? argv[1] : "");
+	return EXIT_OK;
+}
+
 int
 cmd_contacts(struct cli *c, int argc, char **argv)
 {
@@ -115,6 +158,9 @@ cmd_contacts(struct cli *c, int argc, char **argv)
 		return r;
 	if (optind >= argc || strcmp(argv[optind], "list") == 0)
 		return contacts_list(c);
+	if (strcmp(argv[optind], "tag") == 0 || strcmp(argv[optind], "untag") == 0 ||
+	    strcmp(argv[optind], "mute") == 0 || strcmp(argv[optind], "unmute") == 0)
+		return contacts_change(c, argv[optind], argc - optind - 1, argv + optind + 1);
 	fprintf(stderr, "merci: unknown contacts command \"%s\"; see merci contacts --help\n",
 		argv[optind]);
 	return EXIT_USAGE;

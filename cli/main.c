@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "config.h"
 #include "log.h"
+#include "store_rel.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 static const char usage_text[] =
@@ -17,6 +19,12 @@ static const char usage_text[] =
 	"commands:\n"
 	"  status               accounts, folders, last sync and counts\n"
 	"  contacts list        the people you exchange with\n"
+	"  contacts tag|untag|mute|unmute CONTACT [TAG]\n"
+	"  nudges list [--all]  reminders: pending, sent, snoozed (all: every state)\n"
+	"  referrals list       who introduced or referred whom\n"
+	"  mandates list|add|confirm|refuse|end\n"
+	"  favours list|give|receive\n"
+	"  timeline CONTACT     everything about one person, newest first\n"
 	"  config check         validate the configuration file\n"
 	"\n"
 	"options:\n"
@@ -34,6 +42,11 @@ struct command {
 static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "contacts", cmd_contacts },
+	{ "nudges", cmd_nudges },
+	{ "referrals", cmd_referrals },
+	{ "mandates", cmd_mandates },
+	{ "favours", cmd_favours },
+	{ "timeline", cmd_timeline },
 	{ "config", cmd_config },
 };
 
@@ -73,24 +86,65 @@ cli_store(struct cli *c, enum store_mode mode)
 }
 
 int
-cli_common_options(struct cli *c, int argc, char **argv, const char *usage)
+cli_contact(struct cli *c, const char *query, int64_t *id)
 {
-	static const struct option opts[] = {
+	char *err = NULL;
+
+	if (store_contact_resolve(c->store, query, id, &err) < 0) {
+		fprintf(stderr, "merci: %s\n", err ? err : "cannot look up contacts");
+		free(err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_date(const char *what, const char *s, int64_t *out)
+{
+	char buf[64];
+
+	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+		snprintf(buf, sizeof buf, "%sT00:00", s);
+		s = buf;
+	}
+	if (time_parse_iso8601(s, out) < 0) {
+		fprintf(stderr, "merci: %s \"%s\" is not a date; write YYYY-MM-DD\n", what, s);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+cli_options(struct cli *c, int argc, char **argv, const char *usage,
+	    const struct option *extra, cli_opt_fn on_opt, void *ctx)
+{
+	struct option opts[16] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	size_t n = 2;
 	int ch;
 
+	for (; extra && extra[n - 2].name && n < 15; n++)
+		opts[n] = extra[n - 2];
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': c->json = true; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
+		case '?': fputs(usage, stderr); return EXIT_USAGE;
+		default:
+			if (!on_opt || on_opt(ctx, ch, optarg) != 0)
+				return EXIT_USAGE;
 		}
 	}
 	return -1;
+}
+
+int
+cli_common_options(struct cli *c, int argc, char **argv, const char *usage)
+{
+	return cli_options(c, argc, argv, usage, NULL, NULL, NULL);
 }
 
 static int

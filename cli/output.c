@@ -130,6 +130,24 @@ json_time(struct json *j, int64_t t)
 		json_str(j, time_format_iso(t, buf, sizeof buf));
 }
 
+void
+json_person(struct json *j, const char *key, int64_t id, const char *name)
+{
+	json_key(j, key);
+	if (!id && !name) {
+		json_null(j);
+		return;
+	}
+	json_obj_open(j);
+	json_key(j, "id");
+	if (id)
+		json_int(j, id);
+	else
+		json_null(j);
+	json_key(j, "name"); json_str(j, name);
+	json_obj_close(j);
+}
+
 /* ---- tables ---- */
 
 size_t

@@ -29,6 +29,8 @@ void json_int(struct json *j, int64_t v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 void json_time(struct json *j, int64_t t);        /* ISO 8601 UTC, 0 prints null */
+/* key: {"id": N|null, "name": "..."}, or null when both are unknown. */
+void json_person(struct json *j, const char *key, int64_t id, const char *name);
 
 /* ---- tables ---- */
 struct table {

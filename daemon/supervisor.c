@@ -446,6 +446,9 @@ runner_sync_now(struct runner *r)
 	r->pid = pid;
 	r->fd = sv[0];
 	fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) | O_NONBLOCK);
+	/* Room for a few batches in flight, so the child keeps fetching while
+	 * we commit (the kernel caps it at net.core.rmem_max). */
+	setsockopt(r->fd, SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
 	if (sd_event_add_io(r->d->event, &r->io, r->fd, EPOLLIN, on_child_io, r) < 0 ||
 	    sd_event_add_child(r->d->event, &r->child, pid, WEXITED, on_child_exit, r) < 0 ||
 	    sd_event_add_time_relative(r->d->event, &r->stall, CLOCK_MONOTONIC,

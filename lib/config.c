@@ -37,7 +37,8 @@
 #define COMMAND_TIMEOUT_MS 30000   /* a password_command waiting for a PIN never returns */
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 
-enum sect_kind { SECT_NONE, SECT_GENERAL, SECT_ACCOUNT, SECT_SMTP, SECT_NUDGES, SECT_SKIP };
+enum sect_kind { SECT_NONE, SECT_GENERAL, SECT_ACCOUNT, SECT_SMTP, SECT_NUDGES, SECT_TAG,
+		 SECT_SKIP };
 
 struct parse;
 struct key_def;
@@ -70,6 +71,7 @@ struct parse {
 	int sect_id;                /* one per section instance, for duplicate keys */
 	char *label;                /* "account work", for messages */
 	size_t acct;                /* index into c->accounts for SECT_ACCOUNT */
+	size_t tag;                 /* index into c->tags for SECT_TAG */
 	int general_line;           /* 0: no [general] yet */
 	int smtp_line;
 	bool has_password;
@@ -377,6 +379,8 @@ sect_base(struct parse *ps)
 		return &ps->c->smtp;
 	case SECT_NUDGES:
 		return &ps->c->nudges;
+	case SECT_TAG:
+		return &ps->c->tags[ps->tag];
 	default:
 		return ps->c;
 	}
@@ -837,6 +841,15 @@ static const struct key_def nudges_keys[] = {
 	{ NULL, NULL, 0, 0, false },
 };
 
+#define TAG(f) offsetof(struct config_tag, f)
+
+static const struct key_def tag_keys[] = {
+	{ "keep_in_touch", k_duration, TAG(keep_in_touch), 60, false },
+	{ "follow_up_after", k_duration, TAG(follow_up_after), 60, false },
+	{ "thank_after", k_duration, TAG(thank_after), 60, false },
+	{ NULL, NULL, 0, 0, false },
+};
+
 static const struct key_def *
 keys_of(enum sect_kind kind)
 {
@@ -849,6 +862,8 @@ keys_of(enum sect_kind kind)
 		return smtp_keys;
 	case SECT_NUDGES:
 		return nudges_keys;
+	case SECT_TAG:
+		return tag_keys;
 	default:
 		return NULL;
 	}
@@ -893,15 +908,48 @@ section_account(struct parse *ps, const char *name)
 	ps->sect_id = 3 + (int)ps->acct;
 }
 
+/* [tag client]: per-tag delays. Tags are stored in lower case. */
+static void
+section_tag(struct parse *ps, const char *name)
+{
+	struct config *c = ps->c;
+	char *tag = xstrdup(name);
+
+	for (char *p = tag; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	ps->kind = SECT_SKIP;
+	if (!*tag || strpbrk(tag, " \t")) {
+		perr(ps, ps->lineno, "[tag %s] needs one tag name; write e.g. [tag client]", name);
+		free(tag);
+		return;
+	}
+	for (size_t i = 0; i < c->n_tags; i++) {
+		if (strcmp(c->tags[i].name, tag) == 0) {
+			perr(ps, ps->lineno, "duplicate [tag %s] (first on line %d); merge them",
+			     tag, c->tags[i].line);
+			free(tag);
+			return;
+		}
+	}
+	c->tags = xrealloc(c->tags, (c->n_tags + 1) * sizeof(*c->tags));
+	memset(&c->tags[c->n_tags], 0, sizeof(*c->tags));
+	c->tags[c->n_tags].name = tag;
+	c->tags[c->n_tags].line = ps->lineno;
+	ps->tag = c->n_tags++;
+	ps->kind = SECT_TAG;
+	/* Below every account's id (3 + index) for the duplicate-key check. */
+	ps->sect_id = -1 - (int)ps->tag;
+}
+
 static void
 section_unknown(struct parse *ps, const char *name)
 {
-	static const char *known[] = { "general", "smtp", "nudges", "account" };
+	static const char *known[] = { "general", "smtp", "nudges", "account", "tag" };
 	size_t wl = strcspn(name, " \t");
 	char *word = xstrndup(name, wl);
 
 	ps->kind = SECT_SKIP;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (edit_distance(word, known[i]) <= 2) {
 			perr(ps, ps->lineno, "unknown section [%s]; did you mean [%s%s]?",
 			     name, known[i], name + wl);
@@ -910,6 +958,7 @@ section_unknown(struct parse *ps, const char *name)
 		}
 	}
 	free(word);
+	/* [tag NAME] is optional and rare: not offered here. */
 	perr(ps, ps->lineno, "unknown section [%s]; use [general], [account NAME], "
 	     "[smtp] or [nudges]", name);
 }
@@ -944,6 +993,12 @@ section_enter(struct parse *ps, const char *name)
 		ps->label = xasprintf("account %s", acct);
 		section_account(ps, acct);
 		free(acct);
+	} else if (strncmp(name, "tag", 3) == 0 && isspace((unsigned char)name[3])) {
+		char *tag = trim_dup(name + 3, strlen(name + 3));
+		free(ps->label);
+		ps->label = xasprintf("tag %s", tag);
+		section_tag(ps, tag);
+		free(tag);
 	} else {
 		section_unknown(ps, name);
 	}
@@ -1378,6 +1433,9 @@ config_free(struct config *c)
 		strv_free(a->folders, a->n_folders);
 	}
 	free(c->accounts);
+	for (size_t i = 0; i < c->n_tags; i++)
+		free(c->tags[i].name);
+	free(c->tags);
 	free(c->smtp.url);
 	free(c->smtp.host);
 	free(c->smtp.user);
@@ -1393,6 +1451,15 @@ config_free(struct config *c)
 	free(c->timezone);
 	free(c->control_socket);
 	free(c);
+}
+
+const struct config_tag *
+config_tag_find(const struct config *c, const char *tag)
+{
+	for (size_t i = 0; tag && i < c->n_tags; i++)
+		if (strcasecmp(c->tags[i].name, tag) == 0)
+			return &c->tags[i];
+	return NULL;
 }
 
 char *

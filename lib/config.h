@@ -69,6 +69,16 @@ struct config_nudges {
 	size_t n_ignore;
 };
 
+/* [tag NAME]: delays for the contacts bearing a tag; 0 = not set (the
+ * [nudges] value applies). A contact with several tags takes the shortest. */
+struct config_tag {
+	char *name;              /* lower case */
+	int line;
+	int64_t keep_in_touch;
+	int64_t follow_up_after;
+	int64_t thank_after;
+};
+
 struct config {
 	char *path;
 	char *database;
@@ -83,6 +93,8 @@ struct config {
 	size_t n_accounts;
 	struct config_smtp smtp;
 	struct config_nudges nudges;
+	struct config_tag *tags;
+	size_t n_tags;
 };
 
 /* Loads and validates path. On failure returns -1 and sets *err to a newly
@@ -102,6 +114,9 @@ char *config_default_path(void);
  * the secret). A password file must be private (0600/0400, owned by us). */
 int config_secret_read(const struct config *c, const struct config_secret *s,
 		       const char *section, char **out, char **err);
+
+/* The [tag NAME] section of tag (case-insensitive), NULL when none. */
+const struct config_tag *config_tag_find(const struct config *c, const char *tag);
 
 /* True when email is the owner or one of the identities (normalised input). */
 bool config_is_identity(const struct config *c, const char *email);

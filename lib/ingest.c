@@ -1,7 +1,8 @@
 /* ingest: the rules that turn one parsed message into store rows: its
  * unique key, direction, automated reason, thread key, the exchange and its
- * participants, and which correspondents become contacts. It writes only
- * through store.h, inside the caller's transaction. */
+ * participants, and which correspondents become contacts; then hands each
+ * new person-to-person exchange to relate.c. It writes only through the
+ * store, inside the caller's transaction. */
 #include "ingest.h"
 
 #include <gnutls/crypto.h>
@@ -14,6 +15,7 @@
 #include "buf.h"
 #include "config.h"
 #include "msg.h"
+#include "relate.h"
 #include "store.h"
 #include "thread.h"
 #include "xalloc.h"
@@ -241,6 +243,10 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	/* Automated mail never makes a contact, whoever it is addressed to. */
 	if (outbound && !reason && contacts_make(st, &addrs, now) < 0)
 		goto out;
+	if (!reason && relate_message(st, cfg, &(struct relate_input){
+			.m = m, .outbound = outbound, .exchange_id = xid,
+			.thread_key = tkey, .text = m->text_prefix, .now = now }) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(addrs.v);
@@ -262,7 +268,9 @@ ingest_message(struct store *st, const struct config *cfg, int64_t account_id,
 	if (exists) {
 		*result = INGEST_DUPLICATE;
 	} else {
-		if (exchange_record(st, cfg, account_id, m, key, now) < 0)
+		/* The first sync window of the rules counts from the first mail read. */
+		if (exchange_record(st, cfg, account_id, m, key, now) < 0 ||
+		    store_account_first_sync(st, account_id, now) < 0)
 			goto out;
 		*result = INGEST_NEW;
 	}

@@ -343,6 +343,19 @@ store_folder_states_free(struct store_folder_state *v, size_t n)
 	free(v);
 }
 
+int
+store_account_first_sync(struct store *st, int64_t account_id, int64_t now)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_R_FIRST_SYNC,
+		"UPDATE account SET first_sync_at = ?2 WHERE id = ?1 AND first_sync_at = 0");
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, account_id);
+	sqlite3_bind_int64(s, 2, now);
+	return store_step_done(st, s, "recording the first sync");
+}
+
 /* Says so in the log when a folder's UIDVALIDITY changed: the server
  * renumbered it and every message will be fetched again. */
 static int
@@ -415,7 +428,10 @@ store_folder_checkpoint(struct store *st, int64_t account_id, const char *folder
 	sqlite3_bind_int64(s, 3, uidvalidity);
 	sqlite3_bind_int64(s, 4, last_uid);
 	sqlite3_bind_int64(s, 5, now);
-	return store_step_done(st, s, "moving a folder checkpoint");
+	if (store_step_done(st, s, "moving a folder checkpoint") < 0)
+		return -1;
+	/* The rules' first sync window counts from here. */
+	return store_account_first_sync(st, account_id, now);
 }
 
 /* ---- ingest primitives ---- */

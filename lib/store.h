@@ -45,6 +45,10 @@ void store_folder_states_free(struct store_folder_state *v, size_t n);
  * (messages are re-read; the unique message key prevents duplicates). */
 int store_folder_seen(struct store *st, int64_t account_id, const char *folder,
 		      uint32_t uidvalidity, uint32_t exists, int64_t now);
+/* Records when merci first read this account (the first ingest or
+ * checkpoint; both call it); later calls change nothing. The rules ignore
+ * events older than this minus the account's first_sync_window. */
+int store_account_first_sync(struct store *st, int64_t account_id, int64_t now);
 /* Moves the checkpoint; call in the same transaction as the batch it ends. */
 int store_folder_checkpoint(struct store *st, int64_t account_id, const char *folder,
 			    uint32_t uidvalidity, uint32_t last_uid, int64_t now);

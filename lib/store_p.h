@@ -1,5 +1,6 @@
 /* store_p.h: the inside of struct store, shared by store.c, store_schema.c
- * and store_query.c and by nobody else.
+ * and store_query.c, and by the relationship engine (store_rel.c, relate.c,
+ * rules.c), whose queries are the store's too; by nobody else.
  *
  * Ingest runs 100,000 messages in a benchmark, so every statement is
  * prepared once per store and kept: each call site names its slot in the
@@ -38,6 +39,57 @@ enum store_stmt {
 	STMT_Q_COUNTS,
 	STMT_Q_ACCOUNTS,
 	STMT_Q_FOLDERS,
+	/* store_rel.c */
+	STMT_R_CONTACT_NAMES,
+	STMT_R_CONTACT_ID,
+	STMT_R_CONTACT_ADDRESS,
+	STMT_R_TAG_ADD,
+	STMT_R_TAG_DEL,
+	STMT_R_MUTE,
+	STMT_R_CADENCE,
+	STMT_R_REFERRALS,
+	STMT_R_REFERRAL_ADD,
+	STMT_R_REFERRAL_FIND,
+	STMT_R_MANDATES,
+	STMT_R_MANDATE_ADD,
+	STMT_R_MANDATE_REFERRAL,
+	STMT_R_MANDATE_STATE,
+	STMT_R_FAVOURS,
+	STMT_R_FAVOUR_ADD,
+	STMT_R_NUDGES,
+	STMT_R_NUDGE_STATE,
+	STMT_R_TIMELINE,
+	STMT_R_FIRST_SYNC,
+	/* relate.c */
+	STMT_E_EARLIER,
+	STMT_E_TAG,
+	STMT_E_ANNOTATE,
+	STMT_E_THANKED,
+	STMT_E_MANDATE_PROBABLE,
+	STMT_E_THREAD_FIRST,
+	/* rules.c */
+	STMT_U_WAKE,
+	STMT_U_NUDGE_ADD,
+	STMT_U_RESOLVE,
+	STMT_U_ACCOUNTS,
+	STMT_U_THANK,
+	STMT_U_THANK_MANDATE,
+	STMT_U_RECIPROCITY,
+	STMT_U_SUGGEST,
+	STMT_U_KEEP,
+	STMT_U_KEEP_DAY,
+	STMT_U_FOLLOW,
+	STMT_U_PROSPECT,
+	STMT_U_OPEN,
+	STMT_U_DUE,
+	STMT_U_CONTACT_TAGS,
+	STMT_U_THANK_RESOLVE,
+	STMT_U_LABEL,
+	STMT_U_REQUEST,
+	STMT_U_EXISTS,
+	STMT_U_DAY_COUNT,
+	STMT_U_OPEN_RESOLVE,
+	STMT_U_WROTE_AFTER,
 	STMT_COUNT_
 };
 
@@ -59,6 +111,35 @@ int store_fail(struct store *st, const char *what);
 int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
 /* Text of column i as a new string, NULL for SQL NULL. */
 char *store_column_strdup(sqlite3_stmt *s, int i);
+
+/* SQL for what a contact is called in lists and evidence: its name, else
+ * its most used address; and that address alone. c is the contact's alias. */
+#define STORE_SQL_LABEL(c) \
+	"coalesce(" c ".name, " STORE_SQL_EMAIL(c) ")"
+#define STORE_SQL_EMAIL(c) \
+	"(SELECT a_.email FROM address a_ WHERE a_.contact_id = " c ".id" \
+	" ORDER BY (SELECT count(*) FROM participant p_ WHERE p_.address_id = a_.id) DESC," \
+	" a_.email LIMIT 1)"
+
+/* Binds text that may be NULL; the caller keeps it alive until store_reset. */
+static inline void
+store_bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	if (t)
+		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Binds a row id, 0 meaning none (SQL NULL). */
+static inline void
+store_bind_id(sqlite3_stmt *s, int i, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(s, i, id);
+	else
+		sqlite3_bind_null(s, i);
+}
 
 /* store_schema.c */
 int store_schema_latest(void);

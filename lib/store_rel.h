@@ -112,6 +112,14 @@ void store_nudge_rows_free(struct store_nudge_row *v, size_t n);
  * Muting the contact is store_contact_mute. */
 int store_nudge_set_state(struct store *st, int64_t id, const char *state, int64_t until, int64_t now);
 
+/* ---- for the engine (relate.c) ---- */
+/* store_favour_add that also names the referral the favour came with.
+ * *out_id is 0 when this message had already recorded the same favour. */
+int store_favour_add_referral(struct store *st, int64_t contact_id, const char *direction,
+			      const char *kind, int64_t date, const char *source,
+			      const char *note, int64_t exchange_id, int64_t referral_id,
+			      int64_t *out_id);
+
 /* ---- timeline ---- */
 struct store_timeline_row {
 	int64_t date;

@@ -84,6 +84,97 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	/* A contact's exchanges are found from its addresses. */
 	"CREATE INDEX participant_address ON participant (address_id, role, exchange_id);",
+
+	/* 2: the relationship engine (issue 3): referrals, mandates, favours,
+	 * nudges, and what relate.c reads in each exchange. Contact ids are
+	 * NULL when unknown (the API says 0). Mail-derived rows are unique per
+	 * message, so ingesting or detecting again adds nothing. */
+	"ALTER TABLE account ADD COLUMN first_sync_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE exchange ADD COLUMN expects_answer INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE exchange ADD COLUMN has_thanks INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE exchange ADD COLUMN language TEXT;"
+	/* Tags the engine infers (prospect, referrer) do not make someone
+	 * "tagged explicitly" for keep-in-touch. */
+	"ALTER TABLE contact_tag ADD COLUMN inferred INTEGER NOT NULL DEFAULT 0;"
+	/* Rules walk a direction's exchanges by date. */
+	"CREATE INDEX exchange_direction ON exchange (direction, date);"
+	"CREATE TABLE referral ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL"
+	"   CHECK (kind IN ('introduction', 'mention', 'lead', 'manual')),"
+	"  direction TEXT NOT NULL CHECK (direction IN ('received', 'given')),"
+	"  from_contact INTEGER REFERENCES contact(id) ON DELETE SET NULL,"
+	"  to_contact INTEGER REFERENCES contact(id) ON DELETE SET NULL,"
+	"  exchange_id INTEGER REFERENCES exchange(id) ON DELETE SET NULL,"
+	"  date INTEGER NOT NULL,"
+	"  evidence TEXT,"
+	"  thanked_at INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX referral_mail ON referral (kind, direction,"
+	"  coalesce(from_contact, 0), coalesce(to_contact, 0), exchange_id)"
+	"  WHERE exchange_id IS NOT NULL;"
+	"CREATE INDEX referral_from ON referral (from_contact, direction, date);"
+	"CREATE INDEX referral_to ON referral (to_contact, date);"
+	"CREATE TABLE mandate ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client_contact INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,"
+	"  referral_id INTEGER REFERENCES referral(id) ON DELETE SET NULL,"
+	"  state TEXT NOT NULL DEFAULT 'probable'"
+	"   CHECK (state IN ('probable', 'confirmed', 'refused', 'ended')),"
+	"  title TEXT,"
+	"  start_at INTEGER NOT NULL DEFAULT 0,"
+	"  end_at INTEGER NOT NULL DEFAULT 0,"
+	"  exchange_id INTEGER REFERENCES exchange(id) ON DELETE SET NULL,"
+	"  thread_key TEXT,"                  /* NULL for a hand-entered one */
+	"  evidence TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  confirmed_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	/* One mandate per client and thread, whatever became of it: a
+	 * refused one must not come back with the next "contrat" in the thread. */
+	"CREATE UNIQUE INDEX mandate_thread ON mandate (client_contact, thread_key)"
+	"  WHERE thread_key IS NOT NULL;"
+	"CREATE INDEX mandate_state ON mandate (state);"
+	"CREATE TABLE favour ("
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('given', 'received')),"
+	"  kind TEXT NOT NULL CHECK (kind IN"
+	"   ('referral', 'introduction', 'lead', 'recommendation', 'help')),"
+	"  date INTEGER NOT NULL,"
+	"  source TEXT NOT NULL CHECK (source IN ('mail', 'manual')),"
+	"  referral_id INTEGER REFERENCES referral(id) ON DELETE SET NULL,"
+	"  exchange_id INTEGER REFERENCES exchange(id) ON DELETE SET NULL,"
+	"  note TEXT,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX favour_mail ON favour (contact_id, direction, kind, exchange_id)"
+	"  WHERE exchange_id IS NOT NULL;"
+	"CREATE INDEX favour_contact ON favour (contact_id, direction, date);"
+	/* Issue 4's outbox will point at nudge(id). */
+	"CREATE TABLE nudge ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN"
+	"   ('thank-you', 'reciprocity', 'keep-in-touch', 'follow-up', 'prospecting')),"
+	"  dedupe_key TEXT NOT NULL UNIQUE,"
+	"  contact_id INTEGER REFERENCES contact(id) ON DELETE CASCADE,"
+	"  referral_id INTEGER REFERENCES referral(id) ON DELETE CASCADE,"
+	"  mandate_id INTEGER REFERENCES mandate(id) ON DELETE CASCADE,"
+	"  exchange_id INTEGER REFERENCES exchange(id) ON DELETE CASCADE,"
+	"  favour_id INTEGER REFERENCES favour(id) ON DELETE CASCADE,"
+	"  due INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN"
+	"   ('pending', 'sent', 'snoozed', 'done', 'dismissed', 'resolved')),"
+	"  evidence TEXT NOT NULL,"
+	"  snooze_until INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  resolved_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX nudge_state ON nudge (state, due);"
+	"CREATE INDEX nudge_contact ON nudge (contact_id) WHERE contact_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -143,7 +143,7 @@ json_outputs_parse() {
 			show_file stdout "$OUT_FILE"
 		fi
 	done
-	check_json "--json status: schema_version" "$OUT_FILE" schema_version 1
+	check_json "--json status: schema_version" "$OUT_FILE" schema_version 2
 	check_json "--json status: exchanges" "$OUT_FILE" counts.exchanges \
 		"$(json_get "$TEST_DIR/expected.json" counts.exchanges)"
 }
