@@ -7,6 +7,14 @@
 #   ... DOVECOT_SSL=no / DOVECOT_CERT=wronghost; dovecot_restart ...
 #   dovecot_stop                 # also run automatically on exit
 #
+# Functions: dovecot_init [DIR], dovecot_start, dovecot_stop, dovecot_restart,
+#   dovecot_status FOLDER ("MESSAGES UIDNEXT UIDVALIDITY"), dovecot_uidvalidity
+#   FOLDER, dovecot_last_uid FOLDER, dovecot_uidvalidity_reset FOLDER (sets
+#   DOVECOT_OLD_UIDVALIDITY / DOVECOT_NEW_UIDVALIDITY), dovecot_append FOLDER
+#   FILE... (IMAP APPEND), dovecot_deliver FOLDER FILE... (into the maildir),
+#   dovecot_imap PYTHON-CODE [ARGS] (imaplib, logged in, as M),
+#   dovecot_log_since_start, dovecot_merci_config FILE [KEY=VALUE...].
+#
 # After dovecot_init these are set (and exported):
 #   DOVECOT_DIR          its directory (in $TEST_DIR unless given)
 #   DOVECOT_IMAP_PORT    imap:// port, STARTTLS offered (when DOVECOT_SSL=yes)
@@ -293,6 +301,23 @@ dovecot_uidvalidity_reset() {
 		die "dovecot_uidvalidity_reset: UIDVALIDITY of $folder did not change ($before)"
 	DOVECOT_OLD_UIDVALIDITY=$before
 	DOVECOT_NEW_UIDVALIDITY=$after
+	export DOVECOT_OLD_UIDVALIDITY DOVECOT_NEW_UIDVALIDITY
+}
+
+# dovecot_deliver FOLDER FILE...: drop message files straight into FOLDER's
+# maildir new/ (no IMAP); Dovecot numbers them when the folder is next opened.
+dovecot_deliver() {
+	local folder=$1 dir=$DOVECOT_MAILDIR path name n=0
+	shift
+	[ "$folder" = INBOX ] || dir=$DOVECOT_MAILDIR/.$folder
+	[ -d "$dir/new" ] || die "dovecot_deliver: no maildir for folder $folder"
+	for path in "$@"; do
+		n=$((n + 1))
+		name=$(date +%s).M$$N$n.deliver
+		cp "$path" "$dir/tmp/$name"
+		mv "$dir/tmp/$name" "$dir/new/$name"
+	done
+	_dovecot_fix_owner
 }
 
 # dovecot_append FOLDER FILE...: IMAP APPEND each message file to FOLDER
