@@ -43,7 +43,12 @@ int cli_contact(struct cli *c, const char *query, int64_t *id);
  * returns EXIT_USAGE on failure. */
 int cli_date(const char *what, const char *s, int64_t *out);
 
+/* Sends one request to the running mercid's control socket. Returns 0 with
+ * *reply newly allocated (one line), or -1 when no daemon answers. */
+int cli_control(struct cli *c, const char *cmd, char **reply);
+
 int cmd_contacts(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_nudges(struct cli *c, int argc, char **argv);
 int cmd_referrals(struct cli *c, int argc, char **argv);
 int cmd_mandates(struct cli *c, int argc, char **argv);

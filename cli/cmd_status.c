@@ -38,7 +38,7 @@ status_folders_json(struct json *j, const struct store_status *s, const char *ac
 }
 
 static void
-status_print_json(const struct cli *c, const struct store_status *s)
+status_print_json(const struct cli *c, const struct store_status *s, const char *live)
 {
 	struct json j;
 
@@ -48,7 +48,11 @@ status_print_json(const struct cli *c, const struct store_status *s)
 	json_key(&j, "database"); json_str(&j, c->cfg->database);
 	json_key(&j, "daemon");
 	json_obj_open(&j);
-	json_key(&j, "running"); json_bool(&j, false);
+	json_key(&j, "running"); json_bool(&j, live != NULL);
+	if (live && live[0] == '{') {
+		json_key(&j, "live");
+		json_raw(&j, live);
+	}
 	json_obj_close(&j);
 	json_key(&j, "counts");
 	json_obj_open(&j);
@@ -108,12 +112,15 @@ status_print_folders(const struct store_status *s)
 }
 
 static void
-status_print_human(const struct cli *c, const struct store_status *s)
+status_print_human(const struct cli *c, const struct store_status *s, const char *live)
 {
 	char when[32];
 
 	printf("Store:     %s (schema %d)\n", c->cfg->database, s->schema_version);
-	printf("Daemon:    not running (or not reachable)\n");
+	if (live)
+		printf("Daemon:    %s\n", live);
+	else
+		printf("Daemon:    not running (no answer on %s)\n", c->cfg->control_socket);
 	printf("Exchanges: %lld (%lld received, %lld sent, %lld automated)\n",
 	       (long long)s->exchanges, (long long)s->inbound, (long long)s->outbound,
 	       (long long)s->automated);
@@ -141,6 +148,7 @@ int
 cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct store_status s;
+	char *live = NULL;
 	int r = cli_common_options(c, argc, argv, usage_status);
 
 	if (r >= 0)
@@ -154,10 +162,14 @@ cmd_status(struct cli *c, int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	if (store_status_get(c->store, &s) < 0)
 		return EXIT_RUNTIME;
+	/* The store says what was recorded; a running daemon adds what it is doing. */
+	if (cli_control(c, c->json ? "status" : "status-text", &live) < 0)
+		live = NULL;
 	if (c->json)
-		status_print_json(c, &s);
+		status_print_json(c, &s, live);
 	else
-		status_print_human(c, &s);
+		status_print_human(c, &s, live);
+	free(live);
 	store_status_free(&s);
 	return EXIT_OK;
 }

@@ -18,6 +18,7 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  status               accounts, folders, last sync and counts\n"
+	"  sync                 ask the running mercid to sync now\n"
 	"  contacts list        the people you exchange with\n"
 	"  contacts tag|untag|mute|unmute CONTACT [TAG]\n"
 	"  nudges list [--all]  reminders: pending, sent, snoozed (all: every state)\n"
@@ -41,6 +42,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "status", cmd_status },
+	{ "sync", cmd_sync },
 	{ "contacts", cmd_contacts },
 	{ "nudges", cmd_nudges },
 	{ "referrals", cmd_referrals },

@@ -120,6 +120,13 @@ json_null(struct json *j)
 }
 
 void
+json_raw(struct json *j, const char *text)
+{
+	json_sep(j);
+	fputs(text, j->f);
+}
+
+void
 json_time(struct json *j, int64_t t)
 {
 	char buf[32];

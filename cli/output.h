@@ -28,6 +28,8 @@ void json_str(struct json *j, const char *s);     /* NULL prints null */
 void json_int(struct json *j, int64_t v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* A value that is already JSON (from a trusted producer: our own daemon). */
+void json_raw(struct json *j, const char *text);
 void json_time(struct json *j, int64_t t);        /* ISO 8601 UTC, 0 prints null */
 /* key: {"id": N|null, "name": "..."}, or null when both are unknown. */
 void json_person(struct json *j, const char *key, int64_t id, const char *name);
