@@ -13,6 +13,7 @@
 struct config;
 struct store;
 struct runner;
+struct delivery;
 
 struct daemon {
 	sd_event *event;
@@ -25,9 +26,14 @@ struct daemon {
 	bool reload_pending;         /* SIGHUP while a sync ran: apply when idle */
 	size_t n_done;               /* --once: runners that finished their cycle */
 	int exit_code;
+	struct delivery *delivery;   /* owned: the outbox's sender */
+	sd_event_source *tick;       /* every minute: rules, queue, flush */
+	bool smtp_warned;            /* "no [smtp]" said once */
 };
 
 /* Called by a runner when its sync attempt ended (ok or not). */
 void daemon_runner_finished(struct daemon *d, struct runner *r, bool ok);
+/* Called by the delivery when nothing more can be sent now. */
+void daemon_delivery_idle(struct daemon *d);
 
 #endif

@@ -13,10 +13,16 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "delivery.h"
 #include "log.h"
+#include "outbox.h"
+#include "rules.h"
 #include "store.h"
 #include "supervisor.h"
+#include "timeutil.h"
 #include "xalloc.h"
+
+#define TICK_USEC (60 * 1000000ULL)   /* due nudges, digest time, retries */
 
 static void
 usage(FILE *f)
@@ -104,6 +110,66 @@ daemon_idle(const struct daemon *d)
 	return true;
 }
 
+static void
+daemon_rules(struct daemon *d, int64_t now)
+{
+	struct rules_stats rs = { 0 };
+
+	if (rules_evaluate(d->store, d->cfg, now, &rs) < 0) {
+		log_error("rules: evaluation failed; nudges will be late, not lost");
+		return;
+	}
+	if (rs.created || rs.resolved || rs.woken)
+		log_info("rules: %lld new nudge(s), %lld resolved by themselves, %lld woken, "
+			 "%lld due", (long long)rs.created, (long long)rs.resolved,
+			 (long long)rs.woken, (long long)rs.due);
+}
+
+/* After a sync cycle and every minute: the rules make nudges due, the
+ * outbox turns the due ones into mail, the delivery sends it. */
+static void
+daemon_cycle(struct daemon *d)
+{
+	struct outbox_queue_stats qs;
+	int64_t now = time_now();
+
+	daemon_rules(d, now);
+	if (!d->cfg->smtp.present) {
+		if (!d->smtp_warned)
+			log_warn("%s: no [smtp] section: nudges are recorded (see merci nudges) "
+				 "but not mailed; add [smtp] to receive them (merci.conf(5))",
+				 d->config_path);
+		d->smtp_warned = true;
+		daemon_delivery_idle(d);
+		return;
+	}
+	if (outbox_queue_due(d->store, d->cfg, now, &qs) < 0)
+		log_error("outbox: due nudges could not be queued; trying again in a minute");
+	else if (qs.held)
+		log_debug("outbox: %lld due nudge(s) wait (%s)", (long long)qs.held,
+			  qs.why_held ? qs.why_held : "");
+	delivery_flush(d->delivery);
+}
+
+void
+daemon_delivery_idle(struct daemon *d)
+{
+	struct delivery_counts c = { 0 };
+	int64_t queued = 0, failed = 0;
+
+	if (!d->once || d->n_done < d->n_runners)
+		return;
+	if (d->delivery)
+		delivery_counts_get(d->delivery, &c);
+	if (d->cfg->smtp.present && outbox_counts(d->store, &queued, &failed) == 0 && queued)
+		log_warn("%lld message(s) could not be sent now and stay queued; the next run "
+			 "retries them", (long long)queued);
+	if (c.permfail)
+		log_error("%lld message(s) refused by the SMTP server; see merci status",
+			  (long long)c.permfail);
+	sd_event_exit(d->event, d->exit_code);
+}
+
 void
 daemon_runner_finished(struct daemon *d, struct runner *r, bool ok)
 {
@@ -111,10 +177,12 @@ daemon_runner_finished(struct daemon *d, struct runner *r, bool ok)
 		d->exit_code = 1;
 	if (d->once) {
 		if (++d->n_done == d->n_runners)
-			sd_event_exit(d->event, d->exit_code);
+			daemon_cycle(d);
 		return;
 	}
 	daemon_notify_status(d);
+	if (daemon_idle(d))
+		daemon_cycle(d);
 	if (d->reload_pending && daemon_idle(d)) {
 		d->reload_pending = false;
 		daemon_reload(d);
@@ -141,6 +209,39 @@ on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata
 
 	log_info("stopping on signal %s", strsignal((int)si->ssi_signo));
 	sd_event_exit(d->event, d->once ? 1 : 0);
+	return 0;
+}
+
+static int
+on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	daemon_cycle(d);
+	sd_event_source_set_time_relative(s, TICK_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* The outbox before the loop: its tables, and the sends a crash cut. */
+static int
+daemon_outbox_open(struct daemon *d)
+{
+	if (d->cfg->timezone) {
+		/* "Today", quiet hours and the digest time are the owner's. */
+		setenv("TZ", d->cfg->timezone, 1);
+		tzset();
+	}
+	if (outbox_schema_ensure(d->store) < 0 || outbox_recover(d->store, time_now(), NULL) < 0)
+		return -1;
+	d->delivery = delivery_new(d);
+	if (d->once)
+		return 0;
+	if (sd_event_add_time_relative(d->event, &d->tick, CLOCK_MONOTONIC, TICK_USEC, 0,
+				       on_tick, d) < 0) {
+		log_error("cannot set up the nudge timer");
+		return -1;
+	}
 	return 0;
 }
 
@@ -180,7 +281,7 @@ daemon_run(struct daemon *d)
 		free(err);
 		return 1;
 	}
-	if (daemon_setup_loop(d) < 0)
+	if (daemon_setup_loop(d) < 0 || daemon_outbox_open(d) < 0)
 		return 1;
 	if (d->cfg->n_accounts == 0) {
 		log_error("%s: no [account] section; add one (see merci.conf(5))", d->config_path);
@@ -251,6 +352,8 @@ main(int argc, char **argv)
 		sd_notify(0, "STOPPING=1");
 	}
 	daemon_runners_free(&d);
+	delivery_free(d.delivery);
+	sd_event_source_unref(d.tick);
 	store_close(d.store);
 	sd_event_unref(d.event);
 	config_free(d.cfg);

@@ -19,6 +19,7 @@
 #include "xalloc.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -285,16 +286,94 @@ detect_phrase_at(const char *t, size_t len, size_t pos, const char *pat, size_t 
 	return true;
 }
 
+/* Which phrases of a table can match at a byte: the first token after any
+ * leading "@" is matched right at the word start, so its alternatives'
+ * first bytes are the only ones worth trying there. Ingest runs detection
+ * on every message, and trying each phrase at each word was most of its
+ * cost. */
+struct detect_index {
+	const struct detect_phrase *tab;
+	size_t n;
+	uint64_t first[256];    /* bit i: phrase i may start with this byte */
+};
+
+static void
+detect_index_phrase(uint64_t *first, const char *pat, uint64_t bit)
+{
+	const char *tok = pat, *end, *a, *bar;
+	size_t c;
+
+	while (tok[0] == '@' && tok[1] == ' ')
+		tok += 2;
+	if (*tok == '@' || *tok == '!' || *tok == '\0') {
+		for (c = 0; c < 256; c++)
+			first[c] |= bit;
+		return;
+	}
+	end = tok + strcspn(tok, " ");
+	for (a = tok; a < end; a = bar + 1) {
+		bar = memchr(a, '|', (size_t)(end - a));
+		if (!bar)
+			bar = end;
+		if (bar > a) {
+			first[(unsigned char)*a] |= bit;
+			if (*a == '-')
+				first[' '] |= bit;
+		}
+	}
+}
+
+/* The index of the first n phrases of tab, built on first use (tables are
+ * constant; merci's programs run detection from one thread); NULL when it
+ * cannot be had, and every phrase is then tried. */
+static const uint64_t *
+detect_index_get(const struct detect_phrase *tab, size_t n)
+{
+	static struct detect_index cache[16];
+	static size_t used;
+	struct detect_index *x;
+	size_t i;
+
+	for (i = 0; i < used; i++)
+		if (cache[i].tab == tab && cache[i].n == n)
+			return cache[i].first;
+	if (n > 64 || used == COUNT(cache))
+		return NULL;
+	x = &cache[used];
+	memset(x, 0, sizeof *x);
+	x->tab = tab;
+	x->n = n;
+	for (i = 0; i < n; i++)
+		detect_index_phrase(x->first, tab[i].pat, (uint64_t)1 << i);
+	used++;
+	return x->first;
+}
+
 /* The earliest phrase of tab matching at a word start at or after from. */
 static bool
 detect_find(const struct fold *f, const struct detect_phrase *tab, size_t n,
 	    size_t from, struct detect_hit *hit)
 {
+	const uint64_t *first = detect_index_get(tab, n);
 	size_t pos, i, end;
+	uint64_t cand;
 
 	for (pos = from; pos < f->len; pos++) {
 		if (pos > 0 && fold_is_word((unsigned char)f->s[pos - 1]))
 			continue;
+		if (first) {
+			/* Lowest bit first: phrases are tried in table order. */
+			for (cand = first[(unsigned char)f->s[pos]]; cand; cand &= cand - 1) {
+				i = (size_t)__builtin_ctzll(cand);
+				if (detect_phrase_at(f->s, f->len, pos, tab[i].pat, &end)) {
+					hit->start = pos;
+					hit->end = end;
+					hit->ph = &tab[i];
+					return true;
+				}
+			}
+			continue;
+		}
 		for (i = 0; i < n; i++) {
 			if (detect_phrase_at(f->s, f->len, pos, tab[i].pat, &end)) {
 				hit->start = pos;
@@ -979,31 +1058,58 @@ detect_events_free(struct detect_event *v, size_t n)
 	free(v);
 }
 
-static bool
-detect_word_listed(const char *w, size_t n, const char *const *list)
-{
-	size_t i;
+/* The marker words of detect_language, both languages in one table sorted
+ * by bytes, so each word of the text costs one binary search. */
+struct detect_marker {
+	const char *w;
+	unsigned char len;
+	bool fr;                /* else English */
+};
 
-	for (i = 0; list[i] != NULL; i++)
-		if (strlen(list[i]) == n && memcmp(w, list[i], n) == 0)
-			return true;
-	return false;
+static const struct detect_marker *
+detect_marker_find(const char *w, size_t n)
+{
+	static const struct detect_marker markers[] = {
+		{ "and", 3, 0 }, { "are", 3, 0 }, { "at", 2, 0 }, { "au", 2, 1 },
+		{ "avec", 4, 1 }, { "be", 2, 0 }, { "bonjour", 7, 1 }, { "can", 3, 0 },
+		{ "dans", 4, 1 }, { "des", 3, 1 }, { "du", 2, 1 }, { "est", 3, 1 },
+		{ "et", 2, 1 }, { "for", 3, 0 }, { "have", 4, 0 }, { "hi", 2, 0 },
+		{ "is", 2, 0 }, { "it", 2, 0 }, { "je", 2, 1 }, { "la", 2, 1 },
+		{ "le", 2, 1 }, { "les", 3, 1 }, { "mais", 4, 1 }, { "merci", 5, 1 },
+		{ "nous", 4, 1 }, { "of", 2, 0 }, { "pas", 3, 1 }, { "please", 6, 0 },
+		{ "pour", 4, 1 }, { "que", 3, 1 }, { "qui", 3, 1 }, { "sur", 3, 1 },
+		{ "thanks", 6, 0 }, { "that", 4, 0 }, { "the", 3, 0 }, { "this", 4, 0 },
+		{ "to", 2, 0 }, { "une", 3, 1 }, { "vous", 4, 1 }, { "we", 2, 0 },
+		{ "will", 4, 0 }, { "with", 4, 0 }, { "you", 3, 0 }, { "your", 4, 0 },
+	};
+	size_t lo = 0, hi = COUNT(markers), mid, k, i;
+	int c;
+
+	if (n < 2 || n > 7)
+		return NULL;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		k = n < markers[mid].len ? n : markers[mid].len;
+		/* Words of a few bytes: a call to memcmp would cost more. */
+		for (i = 0, c = 0; i < k && c == 0; i++)
+			c = (unsigned char)w[i] - (unsigned char)markers[mid].w[i];
+		if (c == 0)
+			c = n < markers[mid].len ? -1 : n > markers[mid].len;
+		if (c == 0)
+			return &markers[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 const char *
 detect_language(const char *text)
 {
-	static const char *const fr[] = {
-		"le", "la", "les", "des", "est", "pour", "avec", "vous", "nous", "une",
-		"que", "qui", "dans", "pas", "je", "merci", "bonjour", "et", "du", "sur",
-		"mais", "au", NULL
-	};
-	static const char *const en[] = {
-		"the", "and", "you", "for", "with", "that", "this", "is", "are", "have",
-		"will", "thanks", "hi", "to", "of", "your", "be", "it", "we", "can",
-		"at", "please", NULL
-	};
 	const unsigned char *p = (const unsigned char *)(text ? text : "");
+	const struct detect_marker *mk;
 	struct fold f;
 	size_t i = 0, n, nfr = 0, nen = 0;
 
@@ -1014,8 +1120,12 @@ detect_language(const char *text)
 	while (i < f.len) {
 		for (n = 0; i + n < f.len && fold_is_word((unsigned char)f.s[i + n]); n++)
 			;
-		nfr += detect_word_listed(f.s + i, n, fr);
-		nen += detect_word_listed(f.s + i, n, en);
+		if ((mk = detect_marker_find(f.s + i, n)) != NULL) {
+			if (mk->fr)
+				nfr++;
+			else
+				nen++;
+		}
 		i += n ? n : 1;
 	}
 	fold_free(&f);

@@ -74,6 +74,120 @@ bind_text(sqlite3_stmt *s, int i, const char *t)
 		sqlite3_bind_null(s, i);
 }
 
+/* ---- the address cache (store_p.h) ---- */
+
+/* Beyond this many addresses the cache starts over: memory stays bounded
+ * whatever the mailbox. */
+#define ADDR_CACHE_MAX 65536
+
+static uint32_t
+addr_hash_email(const char *s)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static uint32_t
+addr_hash_id(int64_t id)
+{
+	return (uint32_t)(((uint64_t)id * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+static void
+addr_cache_clear(struct store_addr_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].email);
+	free(c->v);
+	free(c->by_email);
+	free(c->by_id);
+	memset(c, 0, sizeof *c);
+}
+
+/* Everything cached may be stale: another connection wrote, or a
+ * transaction that wrote through this one was rolled back. */
+static void
+store_forget(struct store *st)
+{
+	addr_cache_clear(&st->addrs);
+	st->first_sync_account = 0;
+}
+
+static struct store_addr *
+addr_cache_find(struct store_addr_cache *c, const char *email)
+{
+	size_t i;
+	uint32_t k;
+
+	if (!c->mask)
+		return NULL;
+	for (i = addr_hash_email(email) & c->mask; (k = c->by_email[i]) != 0; i = (i + 1) & c->mask)
+		if (strcmp(c->v[k - 1].email, email) == 0)
+			return &c->v[k - 1];
+	return NULL;
+}
+
+static struct store_addr *
+addr_cache_find_id(struct store_addr_cache *c, int64_t id)
+{
+	size_t i;
+	uint32_t k;
+
+	if (!c->mask)
+		return NULL;
+	for (i = addr_hash_id(id) & c->mask; (k = c->by_id[i]) != 0; i = (i + 1) & c->mask)
+		if (c->v[k - 1].id == id)
+			return &c->v[k - 1];
+	return NULL;
+}
+
+static void
+addr_cache_slot(struct store_addr_cache *c, size_t k)
+{
+	size_t i;
+
+	for (i = addr_hash_email(c->v[k].email) & c->mask; c->by_email[i]; i = (i + 1) & c->mask)
+		;
+	c->by_email[i] = (uint32_t)k + 1;
+	for (i = addr_hash_id(c->v[k].id) & c->mask; c->by_id[i]; i = (i + 1) & c->mask)
+		;
+	c->by_id[i] = (uint32_t)k + 1;
+}
+
+/* Adds an address known to be missing; returns its entry. */
+static struct store_addr *
+addr_cache_put(struct store_addr_cache *c, const char *email, int64_t id, int64_t contact,
+	       bool named, bool automated)
+{
+	size_t k, size;
+
+	if (c->n >= ADDR_CACHE_MAX)
+		addr_cache_clear(c);
+	/* Tables at most half full keep the probes short. */
+	if ((c->n + 1) * 2 > c->mask) {
+		size = c->mask ? 2 * (c->mask + 1) : 1024;
+		free(c->by_email);
+		free(c->by_id);
+		c->by_email = xcalloc(size, sizeof *c->by_email);
+		c->by_id = xcalloc(size, sizeof *c->by_id);
+		c->mask = size - 1;
+		for (k = 0; k < c->n; k++)
+			addr_cache_slot(c, k);
+	}
+	c->v = xreallocarray_grow(c->v, &c->cap, c->n + 1, sizeof *c->v);
+	c->v[c->n] = (struct store_addr){
+		.email = xstrdup(email), .id = id, .contact = contact,
+		.named = named, .automated = automated,
+	};
+	addr_cache_slot(c, c->n);
+	return &c->v[c->n++];
+}
+
 /* ---- opening ---- */
 
 /* The store holds who the owner talks to: its directory is private. */
@@ -134,6 +248,11 @@ open_pragmas(struct store *st)
 	static const char rw[] =
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = NORMAL;";
+	/* Ingest inserts into indexes keyed by random strings (message ids,
+	 * thread keys): with the default 2 MB of page cache most inserts
+	 * read a page back from the file. 8 MB keeps RSS well under the
+	 * daemon's budget. */
+	static const char cache[] = "PRAGMA cache_size = -8192;";
 	static const char common[] =
 		"PRAGMA foreign_keys = ON;"
 		"PRAGMA trusted_schema = OFF;";
@@ -144,7 +263,8 @@ open_pragmas(struct store *st)
 	/* No logging here: the caller's message carries the reason. */
 	if (sqlite3_exec(st->db, common, NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
-	if (st->mode == STORE_RW && sqlite3_exec(st->db, rw, NULL, NULL, NULL) != SQLITE_OK)
+	if (st->mode == STORE_RW && (sqlite3_exec(st->db, rw, NULL, NULL, NULL) != SQLITE_OK ||
+				     sqlite3_exec(st->db, cache, NULL, NULL, NULL) != SQLITE_OK))
 		return -1;
 	return 0;
 }
@@ -186,6 +306,7 @@ store_open(const char *path, enum store_mode mode, struct store **out, char **er
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
 	st->mode = mode;
+	st->data_version = -1;
 	if (open_db(st, err) < 0 || store_schema_migrate(st, err) < 0) {
 		store_close(st);
 		return -1;
@@ -201,6 +322,7 @@ store_close(struct store *st)
 
 	if (!st)
 		return;
+	store_forget(st);
 	for (i = 0; i < STMT_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
@@ -211,12 +333,43 @@ store_close(struct store *st)
 
 /* ---- transactions ---- */
 
+/* Drops the caches when another connection committed since our last
+ * transaction (PRAGMA data_version moves only for others' commits). */
+static int
+begin_check_others(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_DATA_VERSION, "PRAGMA data_version");
+	int64_t v;
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	if (rc != SQLITE_ROW)
+		store_fail(st, "reading the data version");
+	store_reset(s);
+	if (v < 0 || v != st->data_version)
+		store_forget(st);
+	st->data_version = v;
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int
 store_begin(struct store *st)
 {
 	sqlite3_stmt *s = store_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 
-	return s ? store_step_done(st, s, "starting a transaction") : -1;
+	if (!s || store_step_done(st, s, "starting a transaction") < 0) {
+		/* SQLite may have rolled back a transaction nobody ended. */
+		store_forget(st);
+		return -1;
+	}
+	if (begin_check_others(st) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -232,6 +385,8 @@ store_rollback(struct store *st)
 {
 	sqlite3_stmt *s;
 
+	/* What the cache learnt in this transaction is undone with it. */
+	store_forget(st);
 	/* A failed statement may already have ended the transaction. */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
@@ -349,11 +504,18 @@ store_account_first_sync(struct store *st, int64_t account_id, int64_t now)
 	sqlite3_stmt *s = store_stmt(st, STMT_R_FIRST_SYNC,
 		"UPDATE account SET first_sync_at = ?2 WHERE id = ?1 AND first_sync_at = 0");
 
+	/* Set once for good: after that, every message of every batch would
+	 * run this UPDATE for nothing. */
+	if (st->first_sync_account == account_id)
+		return 0;
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, account_id);
 	sqlite3_bind_int64(s, 2, now);
-	return store_step_done(st, s, "recording the first sync");
+	if (store_step_done(st, s, "recording the first sync") < 0)
+		return -1;
+	st->first_sync_account = account_id;
+	return 0;
 }
 
 /* Says so in the log when a folder's UIDVALIDITY changed: the server
@@ -516,34 +678,61 @@ address_update(struct store *st, int64_t id, const char *name, bool automated)
 	return store_step_done(st, s, "updating an address");
 }
 
+/* Brings the row of a (cached) address up to what this message says. */
+static int
+address_refresh(struct store *st, struct store_addr *a, const char *name, bool automated)
+{
+	bool has_name = name && *name;
+
+	/* Most addresses are seen again unchanged: write only when needed. */
+	if (!((!a->named && has_name) || (a->automated && !automated)))
+		return 0;
+	if (address_update(st, a->id, name, automated) < 0)
+		return -1;
+	a->named = a->named || has_name;
+	a->automated = a->automated && automated;
+	return 0;
+}
+
 int
 store_address_upsert(struct store *st, const char *email, const char *name,
 		     bool automated, int64_t *out_id, int64_t *out_contact)
 {
-	sqlite3_stmt *s = store_stmt(st, STMT_ADDRESS_FIND,
-		"SELECT id, contact_id, name IS NULL, automated FROM address WHERE email = ?1");
-	bool needs_name, was_automated;
+	struct store_addr *a = addr_cache_find(&st->addrs, email);
+	sqlite3_stmt *s;
+	bool named, was_automated;
+	int64_t id, contact;
 	int rc;
 
-	if (!s)
-		return -1;
-	bind_text(s, 1, email);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE)
-			store_fail(st, "looking up an address");
+	if (!a) {
+		s = store_stmt(st, STMT_ADDRESS_FIND,
+			"SELECT id, contact_id, name IS NULL, automated FROM address WHERE email = ?1");
+		if (!s)
+			return -1;
+		bind_text(s, 1, email);
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW) {
+			if (rc != SQLITE_DONE)
+				store_fail(st, "looking up an address");
+			store_reset(s);
+			if (rc != SQLITE_DONE ||
+			    address_insert(st, email, name, automated, out_id) < 0)
+				return -1;
+			*out_contact = 0;
+			addr_cache_put(&st->addrs, email, *out_id, 0, name && *name, automated);
+			return 0;
+		}
+		id = sqlite3_column_int64(s, 0);
+		contact = sqlite3_column_int64(s, 1);
+		named = !sqlite3_column_int(s, 2);
+		was_automated = sqlite3_column_int(s, 3);
 		store_reset(s);
-		*out_contact = 0;
-		return rc == SQLITE_DONE ? address_insert(st, email, name, automated, out_id) : -1;
+		a = addr_cache_put(&st->addrs, email, id, contact, named, was_automated);
 	}
-	*out_id = sqlite3_column_int64(s, 0);
-	*out_contact = sqlite3_column_int64(s, 1);
-	needs_name = sqlite3_column_int(s, 2) && name && *name;
-	was_automated = sqlite3_column_int(s, 3);
-	store_reset(s);
-	/* Most addresses are seen again unchanged: write only when needed. */
-	if (needs_name || (was_automated && !automated))
-		return address_update(st, *out_id, name, automated);
+	if (address_refresh(st, a, name, automated) < 0)
+		return -1;
+	*out_id = a->id;
+	*out_contact = a->contact;
 	return 0;
 }
 
@@ -601,12 +790,17 @@ store_address_link(struct store *st, int64_t address_id, int64_t contact_id)
 {
 	sqlite3_stmt *s = store_stmt(st, STMT_ADDRESS_LINK,
 		"UPDATE address SET contact_id = ?2 WHERE id = ?1");
+	struct store_addr *a;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, address_id);
 	sqlite3_bind_int64(s, 2, contact_id);
-	return store_step_done(st, s, "linking an address to a contact");
+	if (store_step_done(st, s, "linking an address to a contact") < 0)
+		return -1;
+	if ((a = addr_cache_find_id(&st->addrs, address_id)) != NULL)
+		a->contact = contact_id;
+	return 0;
 }
 
 int

@@ -9,6 +9,8 @@
 #define MERCI_STORE_P_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -90,7 +92,45 @@ enum store_stmt {
 	STMT_U_DAY_COUNT,
 	STMT_U_OPEN_RESOLVE,
 	STMT_U_WROTE_AFTER,
+	/* outbox.c (issue 4) */
+	STMT_O_SYNC_FULL,
+	STMT_O_SYNC_NORMAL,
+	STMT_O_COUNT_SINCE,
+	STMT_O_DUE,
+	STMT_O_INSERT,
+	STMT_O_ITEM,
+	STMT_O_NEXT,
+	STMT_O_SENDING,
+	STMT_O_AGE,
+	STMT_O_RESULT,
+	STMT_O_SENDING_LIST,
+	STMT_O_REQUEUE,
+	STMT_O_COUNTS,
+	STMT_O_FIND,
+	STMT_O_ITEMS,
+	STMT_O_HELP_OF,
+	STMT_DATA_VERSION,
 	STMT_COUNT_
+};
+
+/* What ingest knows of an address row, so the addresses every message
+ * repeats cost no query. An entry mirrors the row as last read or written
+ * through this handle; see struct store for when the whole cache is
+ * dropped. */
+struct store_addr {
+	char *email;
+	int64_t id;
+	int64_t contact;         /* 0: none */
+	bool named;              /* the row has a display name */
+	bool automated;
+};
+
+struct store_addr_cache {
+	struct store_addr *v;    /* entries, in the order they came */
+	size_t n, cap;
+	uint32_t *by_email;      /* open addressing: index + 1 into v, 0 empty */
+	uint32_t *by_id;
+	size_t mask;             /* table size - 1 (a power of two) */
 };
 
 struct store {
@@ -98,6 +138,12 @@ struct store {
 	char *path;
 	enum store_mode mode;
 	sqlite3_stmt *stmt[STMT_COUNT_];
+	/* Valid only while nobody else wrote: dropped on rollback (the rows
+	 * it mirrors may be gone) and when PRAGMA data_version shows another
+	 * connection (the CLI) committed since our last transaction. */
+	struct store_addr_cache addrs;
+	int64_t first_sync_account;   /* first_sync_at is known set for it; 0 none */
+	int64_t data_version;         /* as read in our last transaction; -1 unknown */
 };
 
 /* The cached statement of slot id, compiled from sql on first use; NULL
