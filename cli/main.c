@@ -21,12 +21,18 @@ static const char usage_text[] =
 	"  sync                 ask the running mercid to sync now\n"
 	"  contacts list        the people you exchange with\n"
 	"  contacts tag|untag|mute|unmute CONTACT [TAG]\n"
+	"  contacts show CONTACT\n"
+	"                       everything about one contact\n"
+	"  contacts merge A B   B's addresses, history and tags move to A\n"
 	"  nudges list [--all]  reminders: pending, sent, snoozed (all: every state)\n"
 	"  referrals list       who introduced or referred whom\n"
 	"  mandates list|add|confirm|refuse|end\n"
 	"  favours list|give|receive\n"
 	"  timeline CONTACT     everything about one person, newest first\n"
+	"  report [--since D]   your network at a glance: referrals, gaps, favours\n"
 	"  config check         validate the configuration file\n"
+	"  import FILE          contacts from vCard, Outlook or Google CSV\n"
+	"  export --vcard       every contact as vCard 3.0\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE    configuration file (default: $MERCI_CONFIG,\n"
@@ -49,7 +55,10 @@ static const struct command commands[] = {
 	{ "mandates", cmd_mandates },
 	{ "favours", cmd_favours },
 	{ "timeline", cmd_timeline },
+	{ "report", cmd_report },
 	{ "config", cmd_config },
+	{ "import", cmd_import },
+	{ "export", cmd_export },
 };
 
 int
@@ -129,7 +138,9 @@ cli_options(struct cli *c, int argc, char **argv, const char *usage,
 
 	for (; extra && extra[n - 2].name && n < 15; n++)
 		opts[n] = extra[n - 2];
-	optind = 1;
+	/* 0, not 1: glibc then forgets the "+" (stop at the first operand) of
+	 * main's own parsing, so options may follow operands here. */
+	optind = 0;
 	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': c->json = true; break;

@@ -14,6 +14,7 @@ struct config;
 struct store;
 struct runner;
 struct delivery;
+struct control;
 
 struct daemon {
 	sd_event *event;
@@ -29,6 +30,8 @@ struct daemon {
 	struct delivery *delivery;   /* owned: the outbox's sender */
 	sd_event_source *tick;       /* every minute: rules, queue, flush */
 	bool smtp_warned;            /* "no [smtp]" said once */
+	struct control *control;     /* owned: the control socket (not in --once) */
+	int64_t started;             /* Unix seconds */
 };
 
 /* Called by a runner when its sync attempt ended (ok or not). */

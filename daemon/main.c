@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
+#include "buf.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "delivery.h"
 #include "log.h"
@@ -74,18 +78,33 @@ daemon_runners_start(struct daemon *d)
 	return 0;
 }
 
-static void
-daemon_reload(struct daemon *d)
+static uint64_t
+monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Loads the configuration again and swaps it in whole; a bad one is
+ * refused and the running one kept. *err (when err is not NULL) receives
+ * the problems, newly allocated. */
+static int
+daemon_reload(struct daemon *d, char **err)
 {
 	struct config *fresh = NULL;
-	char *err = NULL;
+	char *why = NULL;
 
-	sd_notify(0, "RELOADING=1");
-	if (config_load(d->config_path, &fresh, &err) < 0) {
-		log_error("reload refused, keeping the running configuration:\n%s", err);
-		free(err);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
+	if (config_load(d->config_path, &fresh, &why) < 0) {
+		log_error("reload refused, keeping the running configuration:\n%s", why);
+		if (err)
+			*err = why;
+		else
+			free(why);
 		sd_notify(0, "READY=1");
-		return;
+		return -1;
 	}
 	if (strcmp(fresh->database, d->cfg->database) != 0)
 		log_warn("reload: database changes need a restart; still using %s", d->cfg->database);
@@ -99,6 +118,7 @@ daemon_reload(struct daemon *d)
 		log_error("reload: cannot start the accounts");
 	sd_notify(0, "READY=1");
 	daemon_notify_status(d);
+	return 0;
 }
 
 static bool
@@ -185,7 +205,7 @@ daemon_runner_finished(struct daemon *d, struct runner *r, bool ok)
 		daemon_cycle(d);
 	if (d->reload_pending && daemon_idle(d)) {
 		d->reload_pending = false;
-		daemon_reload(d);
+		daemon_reload(d, NULL);
 	}
 }
 
@@ -196,11 +216,95 @@ on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 
 	/* Runners point into the configuration; swap it only when no child runs. */
 	if (daemon_idle(d))
-		daemon_reload(d);
+		daemon_reload(d, NULL);
 	else
 		d->reload_pending = true;
 	return 0;
 }
+
+/* ---- the control socket's answers (control.h) ---- */
+
+static size_t
+daemon_busy_count(const struct daemon *d)
+{
+	size_t busy = 0;
+
+	for (size_t i = 0; i < d->n_runners; i++)
+		busy += runner_busy(d->runners[i]);
+	return busy;
+}
+
+static char *
+control_status_json(void *ctx)
+{
+	struct daemon *d = ctx;
+	int64_t queued = 0, failed = 0;
+	char started[32];
+	struct buf b = { 0 };
+
+	outbox_counts(d->store, &queued, &failed);
+	buf_printf(&b, "{\"pid\":%d,\"version\":\"%s\",\"started\":\"%s\",\"accounts\":[",
+		   (int)getpid(), PACKAGE_VERSION, time_format_iso(d->started, started, sizeof started));
+	for (size_t i = 0; i < d->n_runners; i++) {
+		/* Account names come from the config: INI values cannot hold
+		 * quotes that need escaping beyond these two. */
+		buf_adds(&b, i ? ",{\"name\":\"" : "{\"name\":\"");
+		for (const char *p = runner_name(d->runners[i]); *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, *p);
+		}
+		buf_printf(&b, "\",\"syncing\":%s}", runner_busy(d->runners[i]) ? "true" : "false");
+	}
+	buf_printf(&b, "],\"outbox\":{\"queued\":%lld,\"failed\":%lld}}",
+		   (long long)queued, (long long)failed);
+	return buf_steal(&b);
+}
+
+static char *
+control_status_text(void *ctx)
+{
+	struct daemon *d = ctx;
+	int64_t queued = 0, failed = 0;
+	char started[32];
+
+	outbox_counts(d->store, &queued, &failed);
+	return xasprintf("running (pid %d, since %s): %zu account(s), %zu syncing now; "
+			 "outbox: %lld queued, %lld failed", (int)getpid(),
+			 time_format_local(d->started, started, sizeof started), d->n_runners,
+			 daemon_busy_count(d), (long long)queued, (long long)failed);
+}
+
+static int
+control_sync_now(void *ctx)
+{
+	struct daemon *d = ctx;
+	int r = 0;
+
+	for (size_t i = 0; i < d->n_runners; i++)
+		if (runner_sync_now(d->runners[i]) < 0)
+			r = -1;
+	return r;
+}
+
+static int
+control_reload(void *ctx, char **err)
+{
+	struct daemon *d = ctx;
+
+	if (!daemon_idle(d)) {
+		d->reload_pending = true;
+		return 0;
+	}
+	return daemon_reload(d, err);
+}
+
+static const struct control_ops daemon_control_ops = {
+	.status_json = control_status_json,
+	.status_text = control_status_text,
+	.sync_now = control_sync_now,
+	.reload = control_reload,
+};
 
 static int
 on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -232,7 +336,7 @@ daemon_outbox_open(struct daemon *d)
 		setenv("TZ", d->cfg->timezone, 1);
 		tzset();
 	}
-	if (outbox_schema_ensure(d->store) < 0 || outbox_recover(d->store, time_now(), NULL) < 0)
+	if (outbox_recover(d->store, time_now(), NULL) < 0)
 		return -1;
 	d->delivery = delivery_new(d);
 	if (d->once)
@@ -276,6 +380,7 @@ daemon_run(struct daemon *d)
 	char *err = NULL;
 	int r;
 
+	d->started = time_now();
 	if (store_open(d->cfg->database, STORE_RW, &d->store, &err) < 0) {
 		log_error("%s", err);
 		free(err);
@@ -290,6 +395,9 @@ daemon_run(struct daemon *d)
 	if (daemon_runners_start(d) < 0)
 		return 1;
 	if (!d->once) {
+		if (control_open(d->event, d->cfg->control_socket, &daemon_control_ops, d,
+				 &d->control) < 0)
+			return 1;
 		sd_notify(0, "READY=1");
 		daemon_notify_status(d);
 	}
@@ -351,6 +459,7 @@ main(int argc, char **argv)
 		rc = daemon_run(&d);
 		sd_notify(0, "STOPPING=1");
 	}
+	control_free(d.control);
 	daemon_runners_free(&d);
 	delivery_free(d.delivery);
 	sd_event_source_unref(d.tick);

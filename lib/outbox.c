@@ -20,47 +20,6 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-const char *const outbox_schema_sql =
-	"CREATE TABLE IF NOT EXISTS outbox ("
-	"  id INTEGER PRIMARY KEY,"
-	"  kind TEXT NOT NULL CHECK (kind IN ('nudge', 'digest', 'reply')),"
-	"  message_id TEXT NOT NULL UNIQUE,"
-	"  rcpt TEXT NOT NULL,"
-	"  data BLOB NOT NULL,"              /* the exact bytes, sent as they are */
-	"  state TEXT NOT NULL DEFAULT 'queued'"
-	"   CHECK (state IN ('queued', 'sending', 'sent', 'failed')),"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_attempt INTEGER NOT NULL,"
-	"  last_error TEXT,"
-	"  last_code INTEGER NOT NULL DEFAULT 0,"
-	"  reply_to INTEGER REFERENCES outbox(id),"   /* a help reply: what it answers */
-	"  created_at INTEGER NOT NULL,"
-	"  sent_at INTEGER NOT NULL DEFAULT 0,"
-	"  expires_at INTEGER NOT NULL"
-	");"
-	"CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt);"
-	/* The daily cap and the one digest a day count today's rows. */
-	"CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at, kind);"
-	/* One help reply per message answered, however often the owner errs. */
-	"CREATE UNIQUE INDEX IF NOT EXISTS outbox_help ON outbox (reply_to)"
-	"  WHERE reply_to IS NOT NULL;"
-	"CREATE TABLE IF NOT EXISTS outbox_item ("
-	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id),"
-	"  nudge_id INTEGER NOT NULL REFERENCES nudge(id) ON DELETE CASCADE,"
-	"  line_no INTEGER NOT NULL,"         /* 1 for a single nudge; digest lines */
-	"  PRIMARY KEY (outbox_id, line_no)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS outbox_item_nudge ON outbox_item (nudge_id);";
-
-int
-outbox_schema_ensure(struct store *st)
-{
-	/* DDL without parameters, idempotent: nothing to bind or cache. */
-	if (sqlite3_exec(st->db, outbox_schema_sql, NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(st, "creating the outbox tables");
-	return 0;
-}
-
 /* A due nudge as the messages show it. */
 struct due_nudge {
 	int64_t id;

@@ -18,11 +18,7 @@ struct store;
 struct config;
 struct reply_cmd;
 
-/* The outbox tables (CREATE ... IF NOT EXISTS): the store's migration v3. */
-extern const char *const outbox_schema_sql;
-/* Creates the outbox tables when the store lacks them (a store migrated
- * before they joined the schema). */
-int outbox_schema_ensure(struct store *st);
+/* The outbox's tables (outbox, outbox_item) are migration 4 of store_schema.c. */
 
 #define OUTBOX_EXPIRY (5 * 86400)   /* a message not sent after this fails */
 #define OUTBOX_BACKOFF_MIN 60

@@ -109,10 +109,11 @@ addr_cache_clear(struct store_addr_cache *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* Everything cached may be stale: another connection wrote, or a
- * transaction that wrote through this one was rolled back. */
-static void
-store_forget(struct store *st)
+/* Everything cached may be stale: another connection wrote, a
+ * transaction that wrote through this one was rolled back, or a statement
+ * outside store.c changed address rows (store_p.h). */
+void
+store_cache_forget(struct store *st)
 {
 	addr_cache_clear(&st->addrs);
 	st->first_sync_account = 0;
@@ -322,7 +323,7 @@ store_close(struct store *st)
 
 	if (!st)
 		return;
-	store_forget(st);
+	store_cache_forget(st);
 	for (i = 0; i < STMT_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
@@ -350,7 +351,7 @@ begin_check_others(struct store *st)
 		store_fail(st, "reading the data version");
 	store_reset(s);
 	if (v < 0 || v != st->data_version)
-		store_forget(st);
+		store_cache_forget(st);
 	st->data_version = v;
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -362,7 +363,7 @@ store_begin(struct store *st)
 
 	if (!s || store_step_done(st, s, "starting a transaction") < 0) {
 		/* SQLite may have rolled back a transaction nobody ended. */
-		store_forget(st);
+		store_cache_forget(st);
 		return -1;
 	}
 	if (begin_check_others(st) < 0) {
@@ -386,7 +387,7 @@ store_rollback(struct store *st)
 	sqlite3_stmt *s;
 
 	/* What the cache learnt in this transaction is undone with it. */
-	store_forget(st);
+	store_cache_forget(st);
 	/* A failed statement may already have ended the transaction. */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;

@@ -110,6 +110,23 @@ enum store_stmt {
 	STMT_O_ITEMS,
 	STMT_O_HELP_OF,
 	STMT_DATA_VERSION,
+	/* store_contacts.c */
+	STMT_K_NAME_FILL,
+	STMT_K_MERGE_EXCHANGES,
+	STMT_K_MERGE_ADDRESSES,
+	STMT_K_MERGE_TAGS,
+	STMT_K_MERGE_FAVOURS,
+	STMT_K_MERGE_REF_FROM,
+	STMT_K_MERGE_REF_TO,
+	STMT_K_MERGE_MANDATES,
+	STMT_K_MERGE_NUDGES,
+	STMT_K_MERGE_CONTACT,
+	STMT_K_MERGE_DELETE,
+	STMT_K_SHOW_CONTACT,
+	STMT_K_SHOW_EMAILS,
+	STMT_K_SHOW_TAGS,
+	STMT_K_SHOW_COUNTS,
+	STMT_K_SHOW_RECENT,
 	STMT_COUNT_
 };
 
@@ -145,6 +162,12 @@ struct store {
 	int64_t first_sync_account;   /* first_sync_at is known set for it; 0 none */
 	int64_t data_version;         /* as read in our last transaction; -1 unknown */
 };
+
+/* Drops what struct store caches of address rows (and first_sync). Any
+ * code that writes address.contact_id, name or automated, or deletes a
+ * contact (ON DELETE SET NULL), other than through store.c, calls it
+ * after writing. */
+void store_cache_forget(struct store *st);
 
 /* The cached statement of slot id, compiled from sql on first use; NULL
  * (after logging) when it does not compile. Bind, step, then store_reset. */

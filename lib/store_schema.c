@@ -193,6 +193,40 @@ static const char *const migrations[] = {
 	"DROP TABLE participant;"
 	"ALTER TABLE participant_v3 RENAME TO participant;"
 	"CREATE INDEX participant_address ON participant (address_id, role, exchange_id);",
+
+	/* 4: the outbox (outbox.c): every message merci sends, as the exact
+	 * bytes, with its delivery state; outbox_item says which nudges a
+	 * message carries (a digest's numbered lines). */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('nudge', 'digest', 'reply')),"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  rcpt TEXT NOT NULL,"
+	"  data BLOB NOT NULL,"              /* the exact bytes, sent as they are */
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"   CHECK (state IN ('queued', 'sending', 'sent', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  last_code INTEGER NOT NULL DEFAULT 0,"
+	"  reply_to INTEGER REFERENCES outbox(id),"   /* a help reply: what it answers */
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  expires_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX outbox_state ON outbox (state, next_attempt);"
+	/* The daily cap and the one digest a day count today's rows. */
+	"CREATE INDEX outbox_created ON outbox (created_at, kind);"
+	/* One help reply per message answered, however often the owner errs. */
+	"CREATE UNIQUE INDEX outbox_help ON outbox (reply_to)"
+	"  WHERE reply_to IS NOT NULL;"
+	"CREATE TABLE outbox_item ("
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox(id),"
+	"  nudge_id INTEGER NOT NULL REFERENCES nudge(id) ON DELETE CASCADE,"
+	"  line_no INTEGER NOT NULL,"         /* 1 for a single nudge; digest lines */
+	"  PRIMARY KEY (outbox_id, line_no)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX outbox_item_nudge ON outbox_item (nudge_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -128,8 +128,6 @@ fixture_open(struct fixture *f, bool digest)
 		fprintf(stderr, "store_open: %s\n", err);
 		exit(1);
 	}
-	/* Until the store migrates to v3 itself. */
-	exec_sql(f, outbox_schema_sql);
 	f->cfg.owner_name = "Camille Roy";
 	f->cfg.owner_email = "camille@example.org";
 	f->cfg.language = "fr";
