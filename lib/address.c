@@ -103,10 +103,16 @@ static const char *const noreply_exact[] = {
 	NULL
 };
 
-/* Prefixes: VERP bounce addresses and the many "noreply-xyz" variants. */
+/* Prefixes: VERP bounce addresses. */
 static const char *const noreply_prefix[] = {
-	"bounce+", "bounce-", "bounces+", "bounces-", "noreply", "no-reply",
-	"no_reply", "donotreply", "do-not-reply", "do_not_reply", NULL
+	"bounce+", "bounce-", "bounces+", "bounces-", NULL
+};
+
+/* Anywhere in the local part: "noreply-xyz", "notifications-noreply",
+ * "invitations.no-reply" all say nobody reads the mailbox. */
+static const char *const noreply_infix[] = {
+	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
+	"do_not_reply", "ne-pas-repondre", "nepasrepondre", "ne_pas_repondre", NULL
 };
 
 bool
@@ -127,6 +133,9 @@ address_is_noreply(const char *email)
 	local[n] = '\0';
 	for (i = 0; noreply_prefix[i]; i++)
 		if (strncmp(local, noreply_prefix[i], strlen(noreply_prefix[i])) == 0)
+			return true;
+	for (i = 0; noreply_infix[i]; i++)
+		if (strstr(local, noreply_infix[i]))
 			return true;
 	plus = strchr(local, '+');
 	if (plus != NULL)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "automated.h"
 #include "buf.h"
 #include "config.h"
@@ -180,8 +181,22 @@ contact_for(struct store *st, const struct msg_addr *a, int64_t now, int64_t *ou
 }
 
 /* The owner wrote to them: every To/Cc correspondent becomes a contact. */
+/* Writing to a machine (a no-reply sender, a bounce address, an ignored
+ * pattern: "please unsubscribe me") does not make it someone. */
+static bool
+addr_is_machine(const struct config *cfg, const char *email)
+{
+	if (address_is_noreply(email))
+		return true;
+	for (size_t i = 0; i < cfg->nudges.n_ignore; i++)
+		if (address_match_glob(cfg->nudges.ignore[i], email))
+			return true;
+	return false;
+}
+
 static int
-contacts_make(struct store *st, struct ingest_addrs *addrs, int64_t now)
+contacts_make(struct store *st, const struct config *cfg, struct ingest_addrs *addrs,
+	      int64_t now)
 {
 	struct ingest_addr *r;
 	int64_t cid;
@@ -190,7 +205,8 @@ contacts_make(struct store *st, struct ingest_addrs *addrs, int64_t now)
 	for (i = 0; i < addrs->n; i++) {
 		r = &addrs->v[i];
 		if (r->identity || r->contact ||
-		    (strcmp(r->role, "to") != 0 && strcmp(r->role, "cc") != 0))
+		    (strcmp(r->role, "to") != 0 && strcmp(r->role, "cc") != 0) ||
+		    addr_is_machine(cfg, r->a->email))
 			continue;
 		if (contact_for(st, r->a, now, &cid) < 0 ||
 		    store_address_link(st, r->id, cid) < 0)
@@ -241,7 +257,7 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	    participants_add(st, xid, &addrs) < 0)
 		goto out;
 	/* Automated mail never makes a contact, whoever it is addressed to. */
-	if (outbound && !reason && contacts_make(st, &addrs, now) < 0)
+	if (outbound && !reason && contacts_make(st, cfg, &addrs, now) < 0)
 		goto out;
 	if (!reason && relate_message(st, cfg, &(struct relate_input){
 			.m = m, .outbound = outbound, .exchange_id = xid,

@@ -59,7 +59,8 @@ test_noreply(void)
 		"bounces@x.com", "bounce+abc=x.com@lists.x.com",
 		"bounces-123-jean=x.fr@mail.x.com", "notification@x.com",
 		"notifications@github.com", "notify@x.com", "newsletter@shop.fr",
-		"noreply+tag@x.com", "noreply-dmarc-support@google.com", NULL
+		"noreply+tag@x.com", "noreply-dmarc-support@google.com",
+		"notifications-noreply@linkedin.com", "invitations.no-reply@x.com", NULL
 	};
 	static const char *const no[] = {
 		"info@x.com", "contact@x.fr", "jean@x.fr", "bouncer@x.com",
