@@ -1,18 +1,32 @@
 /* imap_sync: the IMAP child's whole job for one account. It owns the choice
- * of folders, the UID ranges to fetch from the parent's checkpoints, the
- * recovery from replies libetpan cannot parse (reconnect and bisect down to
- * the one bad message), and the record stream to the parent. Records are
- * buffered and flushed at each batch end, so the parent sees whole batches
- * without one write per message. */
+ * of folders (and skipping those STATUS shows unchanged), the UID ranges to
+ * fetch from the parent's checkpoints, each batch's header fetch and text
+ * fetch, the recovery from broken replies, and the record stream to the
+ * parent. A batch is held until its texts are in, then written at once and
+ * closed by BATCH_END, so the parent commits whole batches.
+ *
+ * Recovery tells a broken message from a broken connection. After a reply
+ * breaks the stream, the child reconnects and first asks for the UIDs of the
+ * range alone (a probe): if even that fails, the connection is at fault and
+ * the sync ends with a TEMP error and no BATCH_END, so the parent keeps its
+ * checkpoint and the next sync reads the range again. If the probe passes,
+ * the range is fetched again in smaller chunks; a single UID is skipped only
+ * when its own fetch fails on a fresh connection right after the fetch of a
+ * neighbour succeeded there: the fault follows that message. */
 #include <errno.h>
 #include <libetpan/libetpan.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "automated.h"
+#include "body.h"
 #include "config.h"
 #include "buf.h"
+#include "imap_body.h"
 #include "imap_session.h"
 #include "imap_sync.h"
 #include "imap_utf7.h"
@@ -22,25 +36,54 @@
 #include "store.h"
 #include "xalloc.h"
 
-#define SYNC_DEFAULT_BATCH 500
-/* Enough to isolate a few bad messages by bisection (about ten reconnects
- * each in a batch of 500), few enough that a dying server ends the run. */
-#define SYNC_MAX_RECONNECTS 40
-#define SYNC_FLUSH_AT (64u << 10)
+/* libetpan holds a whole FETCH answer in memory: 2,000 header blocks are
+ * about 1 MB, and fewer round trips and commits than 500. */
+#define SYNC_DEFAULT_BATCH 2000
+/* Reconnects allowed between two messages isolated and skipped. Isolating
+ * one bad message in a batch of 2,000 takes about five (one per level of a
+ * 16-way split, one after the skip); a connection that keeps failing is
+ * caught sooner by the probe after each reconnect. */
+#define SYNC_MAX_RECONNECTS 8
+/* Chunks a broken range is cut into before it is fetched again. */
+#define SYNC_SPLIT 16
+/* Distinct text sections fetched per batch (one UID FETCH each). */
+#define SYNC_MAX_SECTIONS 8
+#define SYNC_FLUSH_AT (256u << 10)
+/* Room for records the parent has not read yet, so fetching and committing
+ * overlap; Linux caps it at net.core.wmem_max (usually 4 MB or less). */
+#define SYNC_SNDBUF (4 << 20)
 
 struct sync_folder {
 	char *raw;      /* owned: the name as the server spells it (modified UTF-7) */
 	char *name;     /* owned: decoded UTF-8, the name in records */
 };
 
+/* One message of the batch being read, held until its text is in. */
+struct sync_msg {
+	uint32_t uid;
+	const char *skip_why;               /* static: a SKIP instead of a message */
+	bool want_text;                     /* fetch part.section for it */
+	struct imap_body_part part;
+	struct msg msg;                     /* owned, but msg.folder stays NULL */
+};
+
 struct sync {
 	const struct imap_job *job;
-	struct imap_session *sess;          /* owned */
+	struct imap_session *sess;          /* owned; NULL after a broken reply */
 	struct mailimap_fetch_type *ft;     /* owned: built once, reused per range */
 	struct buf out;                     /* encoded records not yet written */
 	struct imap_failure fail;           /* owned text */
 	uint32_t batch;
 	uint32_t uidvalidity;               /* of the folder being read */
+	const struct sync_folder *folder;   /* foreign: the folder being read */
+	struct sync_msg *pend;              /* owned: the batch, in UID order */
+	size_t n_pend, cap_pend;
+	uint32_t *probe;                    /* owned: UIDs the last probe listed */
+	size_t n_probe, cap_probe;
+	uint32_t good_uid;                  /* last UID fetched whole in this folder */
+	uint32_t ckpt_uid;                  /* the parent's checkpoint here, 0 if none */
+	int64_t text_since;                 /* fetch texts of mail dated from here */
+	bool proven;                        /* a whole fetch passed on this connection */
 	int reconnects;
 	int parent_gone;
 };
@@ -289,7 +332,8 @@ sync_internaldate(const struct mailimap_date_time *d)
 struct sync_item {
 	uint32_t uid;
 	const struct mailimap_date_time *idate;
-	const char *hdr;
+	const struct mailimap_body *bs;
+	const char *data;       /* the body section: header fields or text */
 	size_t len;
 };
 
@@ -310,39 +354,64 @@ sync_item_read(const struct mailimap_msg_att *ma, struct sync_item *it)
 			it->uid = st->att_data.att_uid;
 		} else if (st->att_type == MAILIMAP_MSG_ATT_INTERNALDATE) {
 			it->idate = st->att_data.att_internal_date;
+		} else if (st->att_type == MAILIMAP_MSG_ATT_BODYSTRUCTURE) {
+			it->bs = st->att_data.att_bodystructure;
 		} else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
 			   st->att_data.att_body_section->sec_body_part) {
-			it->hdr = st->att_data.att_body_section->sec_body_part;
+			it->data = st->att_data.att_body_section->sec_body_part;
 			it->len = st->att_data.att_body_section->sec_length;
 		}
 	}
 }
 
-static int
-sync_emit_msg(struct sync *sy, const char *folder, const struct sync_item *it)
+static struct sync_msg *
+sync_pend_add(struct sync *sy, uint32_t uid)
 {
-	struct record r;
-	int rc;
+	struct sync_msg *m;
 
-	memset(&r, 0, sizeof(r));
-	r.folder = (char *)folder;
-	r.uid = it->uid;
-	if (msg_parse_headers(it->hdr ? it->hdr : "", it->hdr ? it->len : 0, &r.msg) < 0) {
-		msg_free(&r.msg);
-		memset(&r.msg, 0, sizeof(r.msg));
-		r.type = REC_SKIP;
-		r.text = (char *)"no readable header field";
-		return sync_emit(sy, &r, 0);
+	sy->pend = xreallocarray_grow(sy->pend, &sy->cap_pend, sy->n_pend + 1, sizeof(*sy->pend));
+	m = &sy->pend[sy->n_pend++];
+	memset(m, 0, sizeof(*m));
+	m->uid = uid;
+	return m;
+}
+
+static void
+sync_pend_clear(struct sync *sy)
+{
+	size_t i;
+
+	for (i = 0; i < sy->n_pend; i++)
+		msg_free(&sy->pend[i].msg);
+	sy->n_pend = 0;
+}
+
+static void
+sync_pend_skip(struct sync *sy, uint32_t uid, const char *why)
+{
+	sync_pend_add(sy, uid)->skip_why = why;
+}
+
+/* Parses one fetched message into the batch and decides whether its text is
+ * worth a fetch: not for automated mail (it never makes a nudge), not for
+ * mail older than the first-sync window, not without a text part. */
+static void
+sync_pend_item(struct sync *sy, const struct sync_item *it)
+{
+	const struct config *cfg = sy->job->cfg;
+	struct sync_msg *m = sync_pend_add(sy, it->uid);
+
+	if (msg_parse_headers(it->data ? it->data : "", it->data ? it->len : 0, &m->msg) < 0) {
+		msg_free(&m->msg);
+		memset(&m->msg, 0, sizeof(m->msg));
+		m->skip_why = "no readable header field";
+		return;
 	}
-	r.type = REC_MSG;
-	r.msg.folder = (char *)folder;
-	r.msg.uid = it->uid;
-	if (r.msg.date == 0)
-		r.msg.date = sync_internaldate(it->idate);
-	rc = sync_emit(sy, &r, 0);
-	r.msg.folder = NULL;    /* borrowed: msg_free must not free it */
-	msg_free(&r.msg);
-	return rc;
+	if (m->msg.date == 0)
+		m->msg.date = sync_internaldate(it->idate);
+	m->want_text = m->msg.date >= sy->text_since &&
+		       automated_reason(&m->msg, cfg->nudges.ignore, cfg->nudges.n_ignore) == NULL &&
+		       imap_body_pick(it->bs, &m->part) == 0;
 }
 
 static struct mailimap_fetch_type *
@@ -354,6 +423,7 @@ sync_fetch_type(void)
 
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_bodystructure());
 	for (i = 0; msg_header_fields[i]; i++)
 		clist_append(fields, xstrdup(msg_header_fields[i]));
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
@@ -362,37 +432,64 @@ sync_fetch_type(void)
 	return ft;
 }
 
-/* One UID FETCH a:b. Returns 0, -1 on failure (sy->fail set, or the parent
- * gone), or 1 when the stream is desynchronised and must be reopened. */
+/* Replies after which the stream cannot be trusted: the session must go. */
+static bool
+sync_broken(int r)
+{
+	return r == MAILIMAP_ERROR_PARSE || r == MAILIMAP_ERROR_STREAM ||
+	       r == MAILIMAP_ERROR_FATAL;
+}
+
+/* Drops a connection whose stream broke; the next fetch reconnects. */
+static void
+sync_drop(struct sync *sy)
+{
+	imap_session_abort(sy->sess);
+	sy->sess = NULL;
+	sy->proven = false;
+}
+
+/* One UID FETCH a:b of everything the batch needs. keep: add the messages to
+ * the batch (else this is a neighbour's test fetch; *got tells whether a
+ * message came back). Returns 0, -1 on failure (sy->fail set), or 1 when the
+ * stream broke (the session is dropped). */
 static int
-sync_fetch_range(struct sync *sy, const char *folder, uint32_t a, uint32_t b)
+sync_fetch_range(struct sync *sy, uint32_t a, uint32_t b, bool keep, bool *got)
 {
 	struct mailimap_set *set = mailimap_set_new_interval(a, b);
 	clist *res = NULL;
 	clistiter *c;
 	struct sync_item it;
-	int r, rc = 0;
+	int r;
 
 	r = mailimap_uid_fetch(sy->sess->imap, set, sy->ft, &res);
 	mailimap_set_free(set);
-	if (r == MAILIMAP_ERROR_PARSE || r == MAILIMAP_ERROR_STREAM)
+	if (sync_broken(r)) {
+		sync_drop(sy);
 		return 1;
+	}
 	if (r != MAILIMAP_NO_ERROR) {
 		imap_session_fail(sy->sess, r, "UID FETCH", &sy->fail);
 		return -1;
 	}
-	for (c = clist_begin(res); c && rc == 0; c = clist_next(c)) {
+	sy->proven = true;
+	for (c = clist_begin(res); c; c = clist_next(c)) {
 		sync_item_read(clist_content(c), &it);
 		/* Unsolicited FETCH responses, and "n:*" answering with the last
 		 * message even below n, are not ours to report. */
-		if (it.uid >= a && it.uid <= b)
-			rc = sync_emit_msg(sy, folder, &it);
+		if (it.uid < a || it.uid > b)
+			continue;
+		sy->good_uid = it.uid;
+		if (got)
+			*got = true;
+		if (keep)
+			sync_pend_item(sy, &it);
 	}
 	mailimap_fetch_list_free(res);
-	return rc;
+	return 0;
 }
 
-/* ---- one folder ---- */
+/* ---- recovery ---- */
 
 static int
 sync_examine(struct sync *sy, const struct sync_folder *f, uint32_t *uidnext,
@@ -416,73 +513,385 @@ sync_examine(struct sync *sy, const struct sync_folder *f, uint32_t *uidnext,
 	return 0;
 }
 
-/* After a desynchronised reply: a fresh connection, the same folder, and
- * proof that its UIDs still mean the same messages. */
+/* A new connection after the old one was dropped. */
 static int
-sync_reconnect(struct sync *sy, const struct sync_folder *f)
+sync_reopen(struct sync *sy)
+{
+	sync_drop(sy);
+	if (++sy->reconnects > SYNC_MAX_RECONNECTS) {
+		sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "the connection broke too "
+			      "many times during the sync; merci will retry later"));
+		return -1;
+	}
+	return imap_session_open(sy->job->cfg, sy->job->acct, &sy->sess, &sy->fail);
+}
+
+/* Asks for the UIDs of a:b alone, into sy->probe. The answer names no
+ * message content, so when it breaks too the fault is the connection's. */
+static int
+sync_probe(struct sync *sy, uint32_t a, uint32_t b)
+{
+	struct mailimap_set *set = mailimap_set_new_interval(a, b);
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att(
+		mailimap_fetch_att_new_uid());
+	clist *res = NULL;
+	clistiter *c;
+	struct sync_item it;
+	int r;
+
+	r = mailimap_uid_fetch(sy->sess->imap, set, ft, &res);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR && !sync_broken(r)) {
+		imap_session_fail(sy->sess, r, "UID FETCH", &sy->fail);
+		return -1;
+	}
+	if (r != MAILIMAP_NO_ERROR) {
+		sync_drop(sy);
+		sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "the connection broke during "
+			      "UID FETCH and again right after reconnecting; merci will "
+			      "retry later"));
+		return -1;
+	}
+	sy->n_probe = 0;
+	for (c = clist_begin(res); c; c = clist_next(c)) {
+		sync_item_read(clist_content(c), &it);
+		if (it.uid < a || it.uid > b ||
+		    (sy->n_probe > 0 && it.uid <= sy->probe[sy->n_probe - 1]))
+			continue;
+		sy->probe = xreallocarray_grow(sy->probe, &sy->cap_probe, sy->n_probe + 1,
+					       sizeof(*sy->probe));
+		sy->probe[sy->n_probe++] = it.uid;
+	}
+	mailimap_fetch_list_free(res);
+	return 0;
+}
+
+/* The connection for fetching a:b: the current one, or after a broken reply
+ * a new one, on the same folder, with the same UIDVALIDITY, that passed the
+ * probe of a:b. */
+static int
+sync_ready(struct sync *sy, uint32_t a, uint32_t b)
 {
 	uint32_t before = sy->uidvalidity, uidnext, exists;
 
-	if (++sy->reconnects > SYNC_MAX_RECONNECTS) {
-		sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "too many broken replies or "
-			      "dropped connections; merci will retry later"));
-		return -1;
-	}
-	imap_session_abort(sy->sess);
-	sy->sess = NULL;
-	if (imap_session_open(sy->job->cfg, sy->job->acct, &sy->sess, &sy->fail) < 0 ||
-	    sync_examine(sy, f, &uidnext, &exists) < 0)
+	if (sy->sess != NULL)
+		return 0;
+	if (sync_reopen(sy) < 0 || sync_examine(sy, sy->folder, &uidnext, &exists) < 0)
 		return -1;
 	if (sy->uidvalidity != before) {
 		sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "a folder's UIDVALIDITY "
 			      "changed during the sync; merci will read it again"));
 		return -1;
 	}
+	return sync_probe(sy, a, b);
+}
+
+/* x alone broke the stream. On a fresh connection that passed the probe, a
+ * neighbour fetched whole first proves the connection; if x then fails
+ * again, the fault follows x and x alone is skipped. Returns 0, -1, or 2
+ * when no neighbour is known yet (the caller tries again later). */
+static int
+sync_resolve_single(struct sync *sy, uint32_t x)
+{
+	uint32_t nb = sy->good_uid ? sy->good_uid : sy->ckpt_uid;
+	int r;
+
+	if (nb == 0 || nb == x)
+		return 2;
+	if (sync_ready(sy, x, x) < 0)
+		return -1;
+	if (sy->n_probe == 0)
+		return 0;       /* expunged meanwhile */
+	if ((r = sync_fetch_range(sy, nb, nb, false, NULL)) != 0) {
+		if (r == 1)
+			sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "the connection "
+				      "breaks on every UID FETCH; merci will retry later"));
+		return -1;
+	}
+	if ((r = sync_fetch_range(sy, x, x, true, NULL)) != 1)
+		return r;
+	log_warn("%s: UID %u of \"%s\": the server's reply cannot be parsed; skipped",
+		 sy->job->acct->name, x, sy->folder->name);
+	sync_pend_skip(sy, x, "the server's reply for this message could not be parsed");
+	sy->reconnects = 0;
 	return 0;
 }
 
-/* Fetches a:b; when the reply breaks the stream, reconnects and halves the
- * range until the one message libetpan cannot parse stands alone, and skips
- * just that one. */
+/* Single UIDs that failed before any neighbour was fetched whole, tried
+ * again once one is: if none ever is, every message of the range breaks
+ * the connection, which is the connection's fault, not theirs. */
 static int
-sync_fetch_robust(struct sync *sy, const struct sync_folder *f, uint32_t a, uint32_t b)
+sync_resolve_deferred(struct sync *sy, const uint32_t *v, size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = sync_resolve_single(sy, v[i])) == 2) {
+			sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "every message asked "
+				      "for broke the connection; merci will retry later"));
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* a:b broke the stream: reconnect, probe, and fetch it again in chunks of
+ * the UIDs the probe listed, isolating whatever breaks again. */
+static int
+sync_isolate(struct sync *sy, uint32_t a, uint32_t b)
+{
+	uint32_t *uids, *later;
+	size_t n, n_later = 0, per, i, j;
+	int r = 0;
+
+	if (sync_ready(sy, a, b) < 0)
+		return -1;
+	if (sy->n_probe == 0)
+		return 0;       /* expunged meanwhile: nothing left to read */
+	/* Nested calls probe again: keep our own copy of the list. */
+	n = sy->n_probe;
+	uids = xcalloc(n, sizeof(*uids));
+	later = xcalloc(n, sizeof(*later));
+	memcpy(uids, sy->probe, n * sizeof(*uids));
+	per = (n + SYNC_SPLIT - 1) / SYNC_SPLIT;
+	for (i = 0; i < n && r == 0; i += per) {
+		j = i + per < n ? i + per - 1 : n - 1;
+		r = sync_ready(sy, uids[i], uids[j]);
+		if (r == 0)
+			r = sync_fetch_range(sy, uids[i], uids[j], true, NULL);
+		if (r == 1)
+			r = i == j ? sync_resolve_single(sy, uids[i]) : sync_isolate(sy, uids[i], uids[j]);
+		if (r == 2) {
+			later[n_later++] = uids[i];
+			r = 0;
+		}
+	}
+	if (r == 0)
+		r = sync_resolve_deferred(sy, later, n_later);
+	free(later);
+	free(uids);
+	return r;
+}
+
+/* ---- texts ---- */
+
+static int
+sync_pend_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct sync_msg *)a)->uid, y = ((const struct sync_msg *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct sync_msg *
+sync_pend_find(struct sync *sy, uint32_t uid)
+{
+	struct sync_msg key = { .uid = uid };
+
+	return bsearch(&key, sy->pend, sy->n_pend, sizeof(*sy->pend), sync_pend_cmp);
+}
+
+/* The UIDs of the batch whose text lies in section, as ranges of
+ * consecutive UIDs (a batch is mostly one run); NULL when none. */
+static struct mailimap_set *
+sync_text_set(const struct sync *sy, const char *section)
+{
+	struct mailimap_set *set = NULL;
+	uint32_t lo = 0, hi = 0;
+	size_t i;
+
+	for (i = 0; i <= sy->n_pend; i++) {
+		const struct sync_msg *m = i < sy->n_pend ? &sy->pend[i] : NULL;
+		bool in = m && m->want_text && strcmp(m->part.section, section) == 0;
+
+		if (in && lo != 0 && m->uid == hi + 1) {
+			hi = m->uid;
+			continue;
+		}
+		if (lo != 0) {
+			if (set == NULL)
+				set = mailimap_set_new_empty();
+			mailimap_set_add_interval(set, lo, hi);
+			lo = 0;
+		}
+		if (in)
+			lo = hi = m->uid;
+	}
+	return set;
+}
+
+static void
+sync_text_store(struct sync *sy, const struct sync_item *it, const char *section)
+{
+	struct sync_msg *m = sync_pend_find(sy, it->uid);
+
+	if (m == NULL || !m->want_text || m->msg.text_prefix != NULL || it->data == NULL ||
+	    strcmp(m->part.section, section) != 0)
+		return;
+	m->msg.text_prefix = body_text_clean(it->data, it->len, m->part.encoding,
+					     m->part.charset[0] ? m->part.charset : NULL,
+					     m->part.html, BODY_TEXT_MAX);
+	if (m->msg.text_prefix[0] == '\0') {
+		free(m->msg.text_prefix);
+		m->msg.text_prefix = NULL;
+	}
+}
+
+/* One UID FETCH of BODY.PEEK[section]<0.N> over the batch's UIDs with that
+ * section. Returns 0, -1 on failure, 1 when the stream broke. */
+static int
+sync_text_fetch(struct sync *sy, const char *section)
+{
+	struct mailimap_set *set = sync_text_set(sy, section);
+	struct mailimap_fetch_type *ft;
+	struct mailimap_fetch_att *att = imap_body_fetch_att(section, BODY_PREFIX_MAX);
+	clist *res = NULL;
+	clistiter *c;
+	struct sync_item it;
+	int r;
+
+	if (set == NULL || att == NULL) {
+		if (set)
+			mailimap_set_free(set);
+		if (att)
+			mailimap_fetch_att_free(att);
+		return 0;
+	}
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, att);
+	r = mailimap_uid_fetch(sy->sess->imap, set, ft, &res);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (sync_broken(r)) {
+		sync_drop(sy);
+		return 1;
+	}
+	if (r != MAILIMAP_NO_ERROR) {
+		/* A refusal leaves the connection in step; texts are a bonus. */
+		log_warn("%s: the server refused the text of part %s in \"%s\"; going on "
+			 "without", sy->job->acct->name, section, sy->folder->name);
+		return 0;
+	}
+	for (c = clist_begin(res); c; c = clist_next(c)) {
+		sync_item_read(clist_content(c), &it);
+		sync_text_store(sy, &it, section);
+	}
+	mailimap_fetch_list_free(res);
+	return 0;
+}
+
+/* The texts of the batch: one UID FETCH per distinct section (most mail has
+ * its text in "1" or "1.1"). When a reply breaks the stream, a reconnect and
+ * probe tell whether the connection is at fault (then the batch is not
+ * closed) or the bytes of one text (then the batch goes on without texts). */
+static int
+sync_texts(struct sync *sy)
+{
+	const char *done[SYNC_MAX_SECTIONS];
+	size_t n_done = 0, i, k;
+	int r;
+
+	qsort(sy->pend, sy->n_pend, sizeof(*sy->pend), sync_pend_cmp);
+	for (i = 0; i < sy->n_pend; i++) {
+		const char *sec = sy->pend[i].part.section;
+
+		if (!sy->pend[i].want_text)
+			continue;
+		for (k = 0; k < n_done && strcmp(done[k], sec) != 0; k++)
+			;
+		if (k < n_done)
+			continue;               /* fetched with an earlier one */
+		if (n_done == SYNC_MAX_SECTIONS) {
+			/* Odd structures: not worth one round trip each. */
+			sy->pend[i].want_text = false;
+			continue;
+		}
+		done[n_done++] = sec;
+		r = sync_text_fetch(sy, sec);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			if (sync_ready(sy, sy->pend[0].uid, sy->pend[sy->n_pend - 1].uid) < 0)
+				return -1;
+			log_warn("%s: the server's reply with message texts in \"%s\" cannot be "
+				 "parsed; recording UIDs %u:%u without text", sy->job->acct->name,
+				 sy->folder->name, sy->pend[0].uid, sy->pend[sy->n_pend - 1].uid);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- one batch ---- */
+
+static int
+sync_emit_pending(struct sync *sy)
 {
 	struct record r;
-	uint32_t mid;
-	int rc = sync_fetch_range(sy, f->name, a, b);
+	size_t i;
 
-	if (rc != 1)
-		return rc;
-	log_warn("%s: broken reply for UIDs %u:%u of \"%s\"; reconnecting",
-		 sy->job->acct->name, a, b, f->name);
-	if (sync_reconnect(sy, f) < 0)
-		return -1;
-	if (a == b) {
+	for (i = 0; i < sy->n_pend; i++) {
+		struct sync_msg *m = &sy->pend[i];
+
 		memset(&r, 0, sizeof(r));
-		r.type = REC_SKIP;
-		r.folder = f->name;
-		r.uid = a;
-		r.text = (char *)"the server's reply for this message could not be parsed";
-		return sync_emit(sy, &r, 0);
+		r.folder = sy->folder->name;
+		r.uid = m->uid;
+		if (m->skip_why) {
+			r.type = REC_SKIP;
+			r.text = (char *)m->skip_why;
+		} else {
+			r.type = REC_MSG;
+			r.msg = m->msg;
+			r.msg.folder = sy->folder->name;    /* borrowed */
+			r.msg.uid = m->uid;
+		}
+		if (sync_emit(sy, &r, 0) < 0)
+			return -1;
 	}
-	mid = a + (b - a) / 2;
-	if (sync_fetch_robust(sy, f, a, mid) < 0)
-		return -1;
-	return sync_fetch_robust(sy, f, mid + 1, b);
+	return 0;
 }
 
 static int
-sync_batch_end(struct sync *sy, const struct sync_folder *f, uint32_t last)
+sync_batch_end(struct sync *sy, uint32_t last)
 {
 	struct record r;
 
 	memset(&r, 0, sizeof(r));
 	r.type = REC_BATCH_END;
-	r.folder = f->name;
+	r.folder = sy->folder->name;
 	r.uidvalidity = sy->uidvalidity;
 	r.uid = last;
 	return sync_emit(sy, &r, 1);
 }
+
+/* Reads a:b whole, or fails without closing the batch: the parent then
+ * keeps its checkpoint before a and the next sync reads a:b again. */
+static int
+sync_batch_run(struct sync *sy, uint32_t a, uint32_t b)
+{
+	int r;
+
+	sync_pend_clear(sy);
+	if (sync_ready(sy, a, b) < 0)
+		return -1;
+	r = sync_fetch_range(sy, a, b, true, NULL);
+	if (r == 1) {
+		log_warn("%s: broken reply for UIDs %u:%u of \"%s\"; reconnecting",
+			 sy->job->acct->name, a, b, sy->folder->name);
+		r = sync_isolate(sy, a, b);
+	}
+	if (r < 0 || sync_texts(sy) < 0 || sync_emit_pending(sy) < 0)
+		return -1;
+	sync_pend_clear(sy);
+	return sync_batch_end(sy, b);
+}
+
+/* ---- one folder ---- */
 
 /* The highest UID in the folder, for a server that sent no UIDNEXT. */
 static int
@@ -524,32 +933,108 @@ sync_state_find(const struct imap_job *job, const char *name)
 	return NULL;
 }
 
+/* STATUS (UIDNEXT UIDVALIDITY MESSAGES): servers answer it from their
+ * indexes without opening the folder. Returns 0, 1 when the server refused
+ * or left a value out (then EXAMINE tells), -1 on failure. */
+static int
+sync_status(struct sync *sy, const struct sync_folder *f, uint32_t *uidvalidity,
+	    uint32_t *uidnext, uint32_t *messages)
+{
+	struct mailimap_status_att_list *atts = mailimap_status_att_list_new_empty();
+	struct mailimap_mailbox_data_status *st = NULL;
+	clistiter *it;
+	int r, seen = 0;
+
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT);
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY);
+	mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
+	r = mailimap_status(sy->sess->imap, f->raw, atts, &st);
+	mailimap_status_att_list_free(atts);
+	if (sync_broken(r)) {
+		imap_session_fail(sy->sess, r, "STATUS", &sy->fail);
+		return -1;
+	}
+	if (r != MAILIMAP_NO_ERROR || st == NULL) {
+		if (st)
+			mailimap_mailbox_data_status_free(st);
+		return 1;
+	}
+	for (it = clist_begin(st->st_info_list); it; it = clist_next(it)) {
+		const struct mailimap_status_info *si = clist_content(it);
+
+		if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT)
+			*uidnext = si->st_value, seen |= 1;
+		else if (si->st_att == MAILIMAP_STATUS_ATT_UIDVALIDITY)
+			*uidvalidity = si->st_value, seen |= 2;
+		else if (si->st_att == MAILIMAP_STATUS_ATT_MESSAGES)
+			*messages = si->st_value, seen |= 4;
+	}
+	mailimap_mailbox_data_status_free(st);
+	return seen == 7 ? 0 : 1;
+}
+
+static int
+sync_folder_record(struct sync *sy, uint32_t uidnext, uint32_t exists)
+{
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REC_FOLDER;
+	r.folder = sy->folder->name;
+	r.uidvalidity = sy->uidvalidity;
+	r.uidnext = uidnext;
+	r.exists = exists;
+	return sync_emit(sy, &r, 0);
+}
+
+/* True when STATUS shows nothing past the checkpoint: no need to open the
+ * folder at all (EXAMINE of a big folder costs the server real work). */
+static int
+sync_folder_unchanged(struct sync *sy, const struct store_folder_state *st)
+{
+	uint32_t uv = 0, uidnext = 0, messages = 0;
+	int r;
+
+	if (st == NULL)
+		return 0;
+	if ((r = sync_status(sy, sy->folder, &uv, &uidnext, &messages)) != 0)
+		return r < 0 ? -1 : 0;
+	if (uv == 0 || uv != st->uidvalidity || uidnext == 0 ||
+	    (st->last_uid != UINT32_MAX && uidnext - 1 > st->last_uid))
+		return 0;
+	sy->uidvalidity = uv;
+	return sync_folder_record(sy, uidnext, messages) < 0 ? -1 : 1;
+}
+
 static int
 sync_folder_run(struct sync *sy, const struct sync_folder *f)
 {
 	const struct store_folder_state *st = sync_state_find(sy->job, f->name);
 	uint32_t uidnext, exists, start = 1, top, a, b;
-	struct record r;
+	int r;
 
-	if (sync_examine(sy, f, &uidnext, &exists) < 0)
+	sy->folder = f;
+	sy->good_uid = 0;
+	sy->ckpt_uid = 0;
+	/* A connection dropped at the end of the last folder is replaced
+	 * here; the probe in sync_ready is for a range of this folder. */
+	if (sy->sess == NULL && sync_reopen(sy) < 0)
 		return -1;
-	memset(&r, 0, sizeof(r));
-	r.type = REC_FOLDER;
-	r.folder = f->name;
-	r.uidvalidity = sy->uidvalidity;
-	r.uidnext = uidnext;
-	r.exists = exists;
-	if (sync_emit(sy, &r, 0) < 0)
+	if ((r = sync_folder_unchanged(sy, st)) != 0)
+		return r < 0 ? -1 : 0;
+	if (sync_examine(sy, f, &uidnext, &exists) < 0 ||
+	    sync_folder_record(sy, uidnext, exists) < 0)
 		return -1;
 	/* A changed UIDVALIDITY means every UID is new: read from 1. */
 	if (st && st->uidvalidity == sy->uidvalidity) {
 		if (st->last_uid == UINT32_MAX)
 			return 0;
 		start = st->last_uid + 1;
+		sy->ckpt_uid = st->last_uid;
 	}
 	if (exists == 0) {
 		/* Nothing to read, but the checkpoint may still move past old UIDs. */
-		return uidnext > start ? sync_batch_end(sy, f, uidnext - 1) : 0;
+		return uidnext > start ? sync_batch_end(sy, uidnext - 1) : 0;
 	}
 	if (uidnext != 0)
 		top = uidnext - 1;
@@ -557,7 +1042,7 @@ sync_folder_run(struct sync *sy, const struct sync_folder *f)
 		return -1;
 	for (a = start; a != 0 && a <= top; a = b + 1) {
 		b = top - a < sy->batch - 1 ? top : a + sy->batch - 1;
-		if (sync_fetch_robust(sy, f, a, b) < 0 || sync_batch_end(sy, f, b) < 0)
+		if (sync_batch_run(sy, a, b) < 0)
 			return -1;
 	}
 	return 0;
@@ -616,13 +1101,18 @@ imap_sync_run(const struct imap_job *job)
 {
 	struct sync sy;
 	struct record done;
-	int rc = 1;
+	int rc = 1, sndbuf = SYNC_SNDBUF;
 
 	memset(&sy, 0, sizeof(sy));
 	sy.job = job;
 	sy.batch = job->batch ? job->batch : SYNC_DEFAULT_BATCH;
+	/* Older mail never makes a nudge: its text is not worth fetching. */
+	if (job->acct->first_sync_window > 0)
+		sy.text_since = (int64_t)time(NULL) - job->acct->first_sync_window;
 	/* A parent that went away must show up as EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	if (setsockopt(job->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
+		log_debug("%s: cannot enlarge the record socket's buffer", job->acct->name);
 	if (sync_all(&sy) == 0) {
 		memset(&done, 0, sizeof(done));
 		done.type = REC_DONE;
@@ -637,6 +1127,9 @@ imap_sync_run(const struct imap_job *job)
 		imap_session_abort(sy.sess);
 	if (sy.ft)
 		mailimap_fetch_type_free(sy.ft);
+	sync_pend_clear(&sy);
+	free(sy.pend);
+	free(sy.probe);
 	free(sy.fail.text);
 	buf_free(&sy.out);
 	return rc;

@@ -21,7 +21,7 @@ struct imap_job {
 	const struct store_folder_state *states;   /* lib/store.h: the parent's checkpoints, snapshot taken before fork */
 	size_t n_states;
 	int fd;                                    /* stream socket to the parent: write records here (lib/record.h) */
-	uint32_t batch;                            /* UIDs per UID FETCH range; 0 = default 500 */
+	uint32_t batch;                            /* UIDs per UID FETCH range; 0 = default 2000 */
 };
 
 /* Runs one whole sync of one account in the child. Returns the exit status:

@@ -1,7 +1,9 @@
 /* record: owns the wire format between the IMAP child and the parent. The
  * encoder sanitises so an honest child always produces valid frames; the
  * decoder trusts nothing and checks every length, string and count before a
- * record reaches the store. */
+ * record reaches the store. One string field may hold LF: T_TEXT_BODY, the
+ * message text (T_TEXT_PREFIX, its single-line predecessor, still decodes);
+ * every other string stays one line. */
 #include "record.h"
 #include "utf8_p.h"
 #include "xalloc.h"
@@ -22,7 +24,8 @@ enum rec_tag {
 	T_SUBJECT = 20, T_FROM = 21, T_TO = 22, T_CC = 23, T_REPLY_TO = 24,
 	T_LIST_ID = 25, T_LIST_UNSUB = 26, T_PRECEDENCE = 27,
 	T_AUTO_SUBMITTED = 28, T_X_AUTOREPLY = 29, T_TEXT_PREFIX = 30,
-	T_MAX = 31
+	T_TEXT_BODY = 31,
+	T_MAX = 32
 };
 
 #define BIT(t) (1ull << (t))
@@ -30,7 +33,7 @@ enum rec_tag {
 	BIT(T_IN_REPLY_TO) | BIT(T_REFERENCES) | BIT(T_DATE) | BIT(T_SUBJECT) | \
 	BIT(T_FROM) | BIT(T_TO) | BIT(T_CC) | BIT(T_REPLY_TO) | BIT(T_LIST_ID) | \
 	BIT(T_LIST_UNSUB) | BIT(T_PRECEDENCE) | BIT(T_AUTO_SUBMITTED) | \
-	BIT(T_X_AUTOREPLY) | BIT(T_TEXT_PREFIX))
+	BIT(T_X_AUTOREPLY) | BIT(T_TEXT_PREFIX) | BIT(T_TEXT_BODY))
 
 /* Which tags each record type carries (index: enum record_type), and which
  * of them it cannot do without. Other tags are skipped like unknown ones. */
@@ -101,19 +104,20 @@ rec_field_i64(struct buf *b, int tag, int64_t v)
 	rec_add32(b, (uint32_t)u);
 }
 
-/* Appends s sanitised: invalid UTF-8 becomes U+FFFD, NUL/CR/LF spaces, and
- * the result is cut on a character boundary at max bytes. Copies whole valid
- * runs at once: this is the hot path of a big sync. utf8_seq_len(p, 4)
- * never reads past the NUL: it stops at the first non-continuation byte. */
+/* Appends s sanitised: invalid UTF-8 becomes U+FFFD, NUL/CR/LF spaces (LF
+ * stays when keep_lf: the text of a message body), and the result is cut on
+ * a character boundary at max bytes. Copies whole valid runs at once: this
+ * is the hot path of a big sync. utf8_seq_len(p, 4) never reads past the
+ * NUL: it stops at the first non-continuation byte. */
 static void
-rec_add_clean(struct buf *b, const char *s, size_t max)
+rec_add_clean(struct buf *b, const char *s, size_t max, bool keep_lf)
 {
 	const unsigned char *p = (const unsigned char *)s, *run = p;
 	size_t room = max, k;
 
 	buf_reserve(b, strlen(s) < max ? strlen(s) : max);
 	for (;; p += k) {
-		if (*p == '\0' || *p == '\r' || *p == '\n' ||
+		if (*p == '\0' || *p == '\r' || (*p == '\n' && !keep_lf) ||
 		    (k = utf8_seq_len(p, 4)) == 0) {
 			buf_add(b, run, (size_t)(p - run));
 			if (*p == '\0')
@@ -136,7 +140,7 @@ rec_add_clean(struct buf *b, const char *s, size_t max)
 }
 
 static void
-rec_field_str(struct buf *b, int tag, const char *s, size_t max)
+rec_field_text(struct buf *b, int tag, const char *s, size_t max, bool keep_lf)
 {
 	size_t at;
 
@@ -145,8 +149,14 @@ rec_field_str(struct buf *b, int tag, const char *s, size_t max)
 	buf_addc(b, (char)tag);
 	at = b->len;
 	rec_add32(b, 0);
-	rec_add_clean(b, s, max);
+	rec_add_clean(b, s, max, keep_lf);
 	rec_put32(b->data + at, (uint32_t)(b->len - at - 4));
+}
+
+static void
+rec_field_str(struct buf *b, int tag, const char *s, size_t max)
+{
+	rec_field_text(b, tag, s, max, false);
 }
 
 /* One address per field: u32 name length (REC_NAME_NONE: no name), the
@@ -165,10 +175,10 @@ rec_field_addrs(struct buf *b, int tag, const struct msg_addr_list *l, size_t ma
 		nat = b->len;
 		rec_add32(b, REC_NAME_NONE);
 		if (l->v[i].name != NULL) {
-			rec_add_clean(b, l->v[i].name, max);
+			rec_add_clean(b, l->v[i].name, max, false);
 			rec_put32(b->data + nat, (uint32_t)(b->len - nat - 4));
 		}
-		rec_add_clean(b, l->v[i].email, max);
+		rec_add_clean(b, l->v[i].email, max, false);
 		rec_put32(b->data + at, (uint32_t)(b->len - at - 4));
 	}
 }
@@ -194,7 +204,9 @@ rec_encode_msg(const struct record *r, struct buf *b, size_t max)
 	rec_field_str(b, T_PRECEDENCE, m->precedence, max);
 	rec_field_str(b, T_AUTO_SUBMITTED, m->auto_submitted, max);
 	rec_field_bool(b, T_X_AUTOREPLY, m->x_autoreply);
-	rec_field_str(b, T_TEXT_PREFIX, m->text_prefix, max);
+	/* T_TEXT_BODY, not the single-line T_TEXT_PREFIX: the paragraphs of
+	 * the text matter to detection. */
+	rec_field_text(b, T_TEXT_BODY, m->text_prefix, max, true);
 }
 
 static void
@@ -274,14 +286,14 @@ rec_fail(const char **err, const char *why)
 }
 
 static const char *
-rec_check_str(const unsigned char *p, size_t n)
+rec_check_text(const unsigned char *p, size_t n, bool allow_lf)
 {
 	size_t i = 0, k;
 
 	if (n > RECORD_MAX_STRING)
 		return "string too long";
 	while (i < n) {
-		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
+		if (p[i] == '\0' || p[i] == '\r' || (p[i] == '\n' && !allow_lf))
 			return "string holds NUL, CR or LF";
 		if ((k = utf8_seq_len(p + i, n - i)) == 0)
 			return "string is not valid UTF-8";
@@ -290,10 +302,16 @@ rec_check_str(const unsigned char *p, size_t n)
 	return NULL;
 }
 
-static int
-rec_get_str(char **dst, const unsigned char *p, size_t n, const char **err)
+static const char *
+rec_check_str(const unsigned char *p, size_t n)
 {
-	const char *why = rec_check_str(p, n);
+	return rec_check_text(p, n, false);
+}
+
+static int
+rec_get_text(char **dst, const unsigned char *p, size_t n, const char **err, bool allow_lf)
+{
+	const char *why = rec_check_text(p, n, allow_lf);
 
 	if (why != NULL)
 		return rec_fail(err, why);
@@ -301,6 +319,12 @@ rec_get_str(char **dst, const unsigned char *p, size_t n, const char **err)
 		return rec_fail(err, "duplicate field");
 	*dst = xstrndup((const char *)p, n);
 	return 0;
+}
+
+static int
+rec_get_str(char **dst, const unsigned char *p, size_t n, const char **err)
+{
+	return rec_get_text(dst, p, n, err, false);
 }
 
 static int
@@ -368,6 +392,9 @@ rec_get_msg_field(struct record *r, int tag, const unsigned char *p, size_t n,
 	case T_PRECEDENCE: return rec_get_str(&m->precedence, p, n, err);
 	case T_AUTO_SUBMITTED: return rec_get_str(&m->auto_submitted, p, n, err);
 	case T_TEXT_PREFIX: return rec_get_str(&m->text_prefix, p, n, err);
+	/* Either tag fills text_prefix; a frame with both is refused as a
+	 * duplicate (the second finds the field set). */
+	case T_TEXT_BODY: return rec_get_text(&m->text_prefix, p, n, err, true);
 	case T_FROM: return rec_get_addr(&m->from, p, n, err);
 	case T_TO: return rec_get_addr(&m->to, p, n, err);
 	case T_CC: return rec_get_addr(&m->cc, p, n, err);

@@ -4,8 +4,9 @@
 It listens on 127.0.0.1 only, serves every connection (one thread each, so a
 client that reconnects or opens two connections is never stuck), and speaks
 just enough IMAP for libetpan: greeting, CAPABILITY, LOGIN, LIST/LSUB,
-SELECT/EXAMINE, UID FETCH / FETCH (UID, FLAGS, INTERNALDATE, RFC822.SIZE,
-BODY[.PEEK][HEADER.FIELDS (...)], HEADER, TEXT, partials), NOOP, LOGOUT.
+SELECT/EXAMINE, STATUS, UID FETCH / FETCH (UID, FLAGS, INTERNALDATE,
+RFC822.SIZE, BODYSTRUCTURE, BODY[.PEEK][HEADER.FIELDS (...)], HEADER, TEXT,
+1, partials), NOOP, LOGOUT.
 
 It holds generated messages: --messages N in INBOX (from contacts to the
 owner), --sent N in Sent (from the owner to contacts). Message i (1-based) has
@@ -417,6 +418,11 @@ class Connection:
                 parts.append(b'INTERNALDATE "%s"' % mb.internaldate(seq).encode())
             elif up == "RFC822.SIZE":
                 parts.append(b"RFC822.SIZE %d" % len(mb.full(seq)))
+            elif up == "BODYSTRUCTURE":
+                # Each message is one text/plain part (see Mailbox.headers).
+                body = mb.body(seq)
+                parts.append(b'BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") NIL NIL '
+                             b'"7bit" %d %d NIL NIL NIL NIL)' % (len(body), body.count(b"\n")))
             elif up.startswith("BODY"):
                 parts.append(self.section(mb, seq, it, garbage))
             elif up in ("RFC822.HEADER",):
