@@ -47,6 +47,12 @@ int cli_date(const char *what, const char *s, int64_t *out);
  * *reply newly allocated (one line), or -1 when no daemon answers. */
 int cli_control(struct cli *c, const char *cmd, char **reply);
 
+/* Tries every account's IMAP server and the SMTP server (daemon/probe.c),
+ * printing one block each that ends with "ok" or "failed: reason".
+ * Returns EXIT_OK, or EXIT_RUNTIME when a connection failed. */
+int cli_probe_all(const struct config *cfg);
+
+int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_contacts(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_nudges(struct cli *c, int argc, char **argv);

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "outbox.h"
 #include "output.h"
 #include "timeutil.h"
 
@@ -14,7 +15,8 @@ static const char usage_status[] =
 	"usage: merci status [--json]\n"
 	"\n"
 	"Shows each account with its folders, checkpoints and last sync, the last\n"
-	"error if any, and the counts of recorded exchanges and contacts.\n";
+	"error if any, the counts of recorded exchanges and contacts, and the\n"
+	"outbox: messages queued, sent and failed, with why each failed.\n";
 
 static void
 status_folders_json(struct json *j, const struct store_status *s, const char *account)
@@ -38,7 +40,28 @@ status_folders_json(struct json *j, const struct store_status *s, const char *ac
 }
 
 static void
-status_print_json(const struct cli *c, const struct store_status *s, const char *live)
+status_outbox_json(struct json *j, const struct outbox_status *o)
+{
+	json_obj_open(j);
+	json_key(j, "queued"); json_int(j, o->queued);
+	json_key(j, "sent"); json_int(j, o->sent);
+	json_key(j, "failed"); json_int(j, o->failed);
+	json_key(j, "failures");
+	json_arr_open(j);
+	for (size_t i = 0; i < o->n_failures; i++) {
+		json_obj_open(j);
+		json_key(j, "id"); json_int(j, o->failures[i].id);
+		json_key(j, "code"); json_int(j, o->failures[i].code);
+		json_key(j, "error"); json_str(j, o->failures[i].error);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+}
+
+static void
+status_print_json(const struct cli *c, const struct store_status *s,
+		  const struct outbox_status *o, const char *live)
 {
 	struct json j;
 
@@ -63,6 +86,8 @@ status_print_json(const struct cli *c, const struct store_status *s, const char 
 	json_key(&j, "contacts"); json_int(&j, s->contacts);
 	json_key(&j, "addresses"); json_int(&j, s->addresses);
 	json_obj_close(&j);
+	json_key(&j, "outbox");
+	status_outbox_json(&j, o);
 	json_key(&j, "accounts");
 	json_arr_open(&j);
 	for (size_t i = 0; i < s->n_accounts; i++) {
@@ -111,8 +136,37 @@ status_print_folders(const struct store_status *s)
 	table_free(&t);
 }
 
+/* The server wrote the error: no control character reaches the terminal. */
 static void
-status_print_human(const struct cli *c, const struct store_status *s, const char *live)
+status_print_error(const char *e)
+{
+	for (; *e; e++)
+		putchar((unsigned char)*e < 0x20 || *e == 0x7f ? '?' : *e);
+	putchar('\n');
+}
+
+static void
+status_print_outbox(const struct outbox_status *o)
+{
+	printf("Outbox:    %lld queued, %lld sent, %lld failed\n", (long long)o->queued,
+	       (long long)o->sent, (long long)o->failed);
+	for (size_t i = 0; i < o->n_failures; i++) {
+		const struct outbox_failure *f = &o->failures[i];
+
+		printf("           message %lld failed", (long long)f->id);
+		if (f->code)
+			printf(" (%ld)", f->code);
+		fputs(": ", stdout);
+		status_print_error(f->error);
+	}
+	if ((int64_t)o->n_failures < o->failed)
+		printf("           and %lld earlier failures\n",
+		       (long long)(o->failed - (int64_t)o->n_failures));
+}
+
+static void
+status_print_human(const struct cli *c, const struct store_status *s,
+		   const struct outbox_status *o, const char *live)
 {
 	char when[32];
 
@@ -124,8 +178,10 @@ status_print_human(const struct cli *c, const struct store_status *s, const char
 	printf("Exchanges: %lld (%lld received, %lld sent, %lld automated)\n",
 	       (long long)s->exchanges, (long long)s->inbound, (long long)s->outbound,
 	       (long long)s->automated);
-	printf("Contacts:  %lld (%lld addresses seen)\n\n", (long long)s->contacts,
+	printf("Contacts:  %lld (%lld addresses seen)\n", (long long)s->contacts,
 	       (long long)s->addresses);
+	status_print_outbox(o);
+	putchar('\n');
 	for (size_t i = 0; i < s->n_accounts; i++) {
 		const struct store_account_row *a = &s->accounts[i];
 
@@ -148,6 +204,7 @@ int
 cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct store_status s;
+	struct outbox_status o;
 	char *live = NULL;
 	int r = cli_common_options(c, argc, argv, usage_status);
 
@@ -162,14 +219,19 @@ cmd_status(struct cli *c, int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	if (store_status_get(c->store, &s) < 0)
 		return EXIT_RUNTIME;
+	if (outbox_status_get(c->store, &o) < 0) {
+		store_status_free(&s);
+		return EXIT_RUNTIME;
+	}
 	/* The store says what was recorded; a running daemon adds what it is doing. */
 	if (cli_control(c, c->json ? "status" : "status-text", &live) < 0)
 		live = NULL;
 	if (c->json)
-		status_print_json(c, &s, live);
+		status_print_json(c, &s, &o, live);
 	else
-		status_print_human(c, &s, live);
+		status_print_human(c, &s, &o, live);
 	free(live);
+	outbox_status_free(&o);
 	store_status_free(&s);
 	return EXIT_OK;
 }

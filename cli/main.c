@@ -17,6 +17,7 @@ static const char usage_text[] =
 	"usage: merci [--config FILE] [--json] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
+	"  init                 write a configuration, test the servers\n"
 	"  status               accounts, folders, last sync and counts\n"
 	"  sync                 ask the running mercid to sync now\n"
 	"  contacts list        the people you exchange with\n"
@@ -30,7 +31,8 @@ static const char usage_text[] =
 	"  favours list|give|receive\n"
 	"  timeline CONTACT     everything about one person, newest first\n"
 	"  report [--since D]   your network at a glance: referrals, gaps, favours\n"
-	"  config check         validate the configuration file\n"
+	"  config check [--connect]\n"
+	"                       validate the configuration file (and log in)\n"
 	"  import FILE          contacts from vCard, Outlook or Google CSV\n"
 	"  export --vcard       every contact as vCard 3.0\n"
 	"\n"
@@ -47,6 +49,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", cmd_init },
 	{ "status", cmd_status },
 	{ "sync", cmd_sync },
 	{ "contacts", cmd_contacts },

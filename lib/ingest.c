@@ -1,8 +1,9 @@
 /* ingest: the rules that turn one parsed message into store rows: its
  * unique key, direction, automated reason, thread key, the exchange and its
  * participants, and which correspondents become contacts; then hands each
- * new person-to-person exchange to relate.c. It writes only through the
- * store, inside the caller's transaction. */
+ * new person-to-person exchange to relate.c, and the owner's answers to
+ * merci's mail to reply_hook.c. It writes only through the store, inside
+ * the caller's transaction. */
 #include "ingest.h"
 
 #include <gnutls/crypto.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "msg.h"
 #include "relate.h"
+#include "reply_hook.h"
 #include "store.h"
 #include "thread.h"
 #include "xalloc.h"
@@ -231,20 +233,39 @@ participants_add(struct store *st, int64_t exchange_id, const struct ingest_addr
 	return 0;
 }
 
+/* Why m is automated (NULL: a person wrote it), and which merci message it
+ * answers when it is the owner's command (*answered, 0 none): a command
+ * is recorded as automated, so it makes no contact and no nudge. */
+static int
+exchange_reason(struct store *st, const struct config *cfg, const struct msg *m,
+		const char **reason, int64_t *answered)
+{
+	*answered = 0;
+	*reason = automated_reason(m, cfg->nudges.ignore, cfg->nudges.n_ignore);
+	if (*reason)
+		return 0;
+	if (reply_hook_match(st, cfg, m, answered) < 0)
+		return -1;
+	if (*answered)
+		*reason = REPLY_HOOK_REASON;
+	return 0;
+}
+
 static int
 exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 		const struct msg *m, const char *key, int64_t now)
 {
-	const char *reason = automated_reason(m, cfg->nudges.ignore, cfg->nudges.n_ignore);
 	bool outbound = m->from.n > 0 && config_is_identity(cfg, m->from.v[0].email);
 	struct ingest_addrs addrs = { 0 };
 	char *norm = thread_subject_normalise(m->subject ? m->subject : "");
 	struct store_exchange e;
+	const char *reason = NULL;
 	char *tkey = NULL;
-	int64_t xid;
+	int64_t xid, answered = 0;
 	int rc = -1;
 
-	if (addrs_record(st, cfg, m, reason != NULL, &addrs) < 0 ||
+	if (exchange_reason(st, cfg, m, &reason, &answered) < 0 ||
+	    addrs_record(st, cfg, m, reason != NULL, &addrs) < 0 ||
 	    thread_key(st, account_id, m, key, norm, &addrs, &tkey) < 0)
 		goto out;
 	e = (struct store_exchange){
@@ -255,6 +276,8 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	};
 	if (store_exchange_insert(st, account_id, &e, &xid) < 0 ||
 	    participants_add(st, xid, &addrs) < 0)
+		goto out;
+	if (answered && reply_hook_apply(st, cfg, answered, m, now) < 0)
 		goto out;
 	/* Automated mail never makes a contact, whoever it is addressed to. */
 	if (outbound && !reason && contacts_make(st, cfg, &addrs, now) < 0)

@@ -747,7 +747,107 @@ outbox_counts(struct store *st, int64_t *queued, int64_t *failed)
 	return rc == SQLITE_ROW ? 0 : store_fail(st, "counting the outbox");
 }
 
+static int
+status_counts(struct store *st, struct outbox_status *out)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_O_STATUS,
+		"SELECT coalesce(sum(state IN ('queued', 'sending')), 0),"
+		" coalesce(sum(state = 'sent'), 0), coalesce(sum(state = 'failed'), 0)"
+		" FROM outbox");
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->queued = sqlite3_column_int64(s, 0);
+		out->sent = sqlite3_column_int64(s, 1);
+		out->failed = sqlite3_column_int64(s, 2);
+	}
+	store_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "counting the outbox");
+}
+
+/* A server's multi-line reply shows as its last line, the one that says
+ * why. */
+static char *
+error_line(const char *e)
+{
+	const char *end, *start;
+
+	if (!e || !*e)
+		return xstrdup("no reason given");
+	end = e + strlen(e);
+	while (end > e && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > e && start[-1] != '\n' && start[-1] != '\r')
+		start--;
+	return start < end ? xstrndup(start, (size_t)(end - start)) : xstrdup("no reason given");
+}
+
+int
+outbox_status_get(struct store *st, struct outbox_status *out)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (status_counts(st, out) < 0)
+		return -1;
+	s = store_stmt(st, STMT_O_FAILURES,
+		"SELECT id, last_code, last_error FROM outbox WHERE state = 'failed'"
+		" ORDER BY id DESC LIMIT ?1");
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, OUTBOX_STATUS_FAILURES);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct outbox_failure *f;
+
+		out->failures = xreallocarray_grow(out->failures, &cap, out->n_failures + 1,
+						   sizeof *out->failures);
+		f = &out->failures[out->n_failures++];
+		f->id = sqlite3_column_int64(s, 0);
+		f->code = (long)sqlite3_column_int64(s, 1);
+		f->error = error_line((const char *)sqlite3_column_text(s, 2));
+	}
+	store_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	outbox_status_free(out);
+	return store_fail(st, "reading the failed messages");
+}
+
+void
+outbox_status_free(struct outbox_status *s)
+{
+	for (size_t i = 0; i < s->n_failures; i++)
+		free(s->failures[i].error);
+	free(s->failures);
+	memset(s, 0, sizeof *s);
+}
+
 /* ---- replies that act ---- */
+
+/* The reply functions run alone (tests, a tool) or inside the caller's
+ * transaction: ingest's hook records the owner's reply and its effect
+ * together, or neither. They open a transaction only when none is open;
+ * inside one, the caller commits or rolls back. */
+static int
+reply_begin(struct store *st, bool *own)
+{
+	*own = sqlite3_get_autocommit(st->db) != 0;
+	return *own ? outbox_begin(st) : 0;
+}
+
+static int
+reply_end(struct store *st, bool own, bool ok)
+{
+	if (own)
+		return outbox_end(st, ok);
+	return ok ? 0 : -1;
+}
 
 int
 outbox_find_by_message_id(struct store *st, const char *mid, int64_t *outbox_id)
@@ -848,8 +948,9 @@ outbox_apply_reply(struct store *st, int64_t outbox_id, const struct reply_cmd *
 	struct item *items = NULL;
 	size_t n_items = 0;
 	int rc, help = n == 0;
+	bool own;
 
-	if (store_begin(st) < 0)
+	if (reply_begin(st, &own) < 0)
 		return -1;
 	rc = items_load(st, outbox_id, &items, &n_items);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -865,11 +966,7 @@ outbox_apply_reply(struct store *st, int64_t outbox_id, const struct reply_cmd *
 				 PRId64, outbox_id, reply_action_name(cmds[i].action), it->nudge_id);
 	}
 	free(items);
-	if (rc < 0) {
-		store_rollback(st);
-		return -1;
-	}
-	return store_commit(st) < 0 ? -1 : help;
+	return reply_end(st, own, rc == 0) < 0 ? -1 : help;
 }
 
 /* Whether outbox_id already has its help reply, and its Message-ID. */
@@ -902,11 +999,11 @@ outbox_queue_help(struct store *st, const struct config *cfg, int64_t outbox_id,
 	struct template_vars v = { 0 };
 	struct queued q = { .kind = "reply", .reply_to = outbox_id };
 	char *mid = NULL, *subject = NULL, *body = NULL, *err = NULL;
-	bool answered = true, digest = false;
+	bool answered = true, digest = false, own;
 	int64_t id;
 	int rc;
 
-	if (outbox_begin(st) < 0)
+	if (reply_begin(st, &own) < 0)
 		return -1;
 	rc = help_state(st, outbox_id, &answered, &mid, &digest);
 	v.commands = commands_text(cfg, digest);
@@ -924,5 +1021,5 @@ outbox_queue_help(struct store *st, const struct config *cfg, int64_t outbox_id,
 	free(subject);
 	free(body);
 	free(err);
-	return outbox_end(st, rc == 0);
+	return reply_end(st, own, rc == 0);
 }

@@ -75,12 +75,30 @@ int outbox_recover(struct store *st, int64_t now, int64_t *n);
 /* Counts for status: queued (including sending) and failed rows. */
 int outbox_counts(struct store *st, int64_t *queued, int64_t *failed);
 
+#define OUTBOX_STATUS_FAILURES 20   /* failed messages merci status lists */
+
+struct outbox_failure {
+	int64_t id;
+	long code;             /* the server's reply code; 0 when none came */
+	char *error;           /* the last error, one line; never NULL */
+};
+
+struct outbox_status {
+	int64_t queued, sent, failed;
+	struct outbox_failure *failures;   /* the most recent ones, newest first */
+	size_t n_failures;
+};
+
+/* What merci status shows of the outbox; free with outbox_status_free. */
+int outbox_status_get(struct store *st, struct outbox_status *out);
+void outbox_status_free(struct outbox_status *s);
+
 /* ---- replies that act (for the ingest hook) ---- */
 /* The outbox row whose Message-ID is mid (brackets optional): 0 with
  * *outbox_id set, or 0 with *outbox_id = 0 when none; -1 on error. */
 int outbox_find_by_message_id(struct store *st, const char *mid, int64_t *outbox_id);
 /* Applies the owner's commands to the nudges that message carries, in one
- * transaction: done, dismiss, snooze, mute (mutes the contact and dismisses
+ * transaction (the caller's when one is open, as in ingest): done, dismiss, snooze, mute (mutes the contact and dismisses
  * the nudge). A command without a line number applies to a one-nudge
  * message; with one, to that line of a digest. Returns 0 when all were
  * applied, 1 when one is unknown, asks for help or names no nudge (queue
@@ -88,7 +106,8 @@ int outbox_find_by_message_id(struct store *st, const char *mid, int64_t *outbox
 int outbox_apply_reply(struct store *st, int64_t outbox_id, const struct reply_cmd *cmds,
 		       size_t n, int64_t now);
 /* Queues, once per outbox message, a short reply explaining the commands
- * (help.txt), in reply to that message. */
+ * (help.txt), in reply to that message; inside the caller's transaction
+ * when one is open. */
 int outbox_queue_help(struct store *st, const struct config *cfg, int64_t outbox_id,
 		      int64_t now);
 

@@ -127,6 +127,9 @@ enum store_stmt {
 	STMT_K_SHOW_TAGS,
 	STMT_K_SHOW_COUNTS,
 	STMT_K_SHOW_RECENT,
+	/* outbox.c: merci status (issue 4) */
+	STMT_O_STATUS,
+	STMT_O_FAILURES,
 	STMT_COUNT_
 };
 
