@@ -293,7 +293,8 @@ on_stall(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct runner *r = userdata;
 
-	runner_fail(r, RECERR_TEMP, "IMAP process made no progress for %llu s; killed",
+	runner_fail(r, RECERR_TEMP, "%s:%d: IMAP process made no progress for %llu s; killed, "
+		    "merci will retry", r->acct->host, r->acct->port,
 		    (unsigned long long)(stall_usec(r) / 1000000));
 	return 0;
 }
