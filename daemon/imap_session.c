@@ -3,7 +3,9 @@
  * certificate check (libetpan does none), refusing PREAUTH, LOGIN with a
  * password that lives only for that call, and the post-login capabilities. */
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <libetpan/libetpan.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -78,14 +80,133 @@ session_is_ip(const char *host)
 	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
-/* libetpan's only way to set SNI in 1.9.4; RFC 6066 forbids it for IPs. */
+/* The start of libetpan's private struct mailstream_ssl_context in its
+ * GnuTLS build (mailstream_ssl.c). The SSL callback is the only place
+ * libetpan shows us the GnuTLS session, and libetpan sets its own priority
+ * ("NORMAL", TLS 1.0 included) after the callback returns, so no priority
+ * set there would last: the version is checked once the handshake is done.
+ * The mirror is trusted only when its fd is the one libetpan reports, and
+ * the session only when it carries the connection's socket. */
+struct session_gnutls_ctx {
+	int fd;
+	gnutls_session_t session;
+};
+
+/* Runs before the handshake: SNI (libetpan's only way in 1.9.4; RFC 6066
+ * forbids it for IPs), and keeping the GnuTLS session for the version
+ * check. */
 static void
 session_ssl_setup(struct mailstream_ssl_context *ctx, void *data)
 {
-	char *host = data;
+	struct imap_session *s = data;
+	const struct session_gnutls_ctx *g = (const void *)ctx;
 
-	if (!session_is_ip(host))
-		mailstream_ssl_set_server_name(ctx, host);
+	if (!session_is_ip(s->acct->host))
+		mailstream_ssl_set_server_name(ctx, s->acct->host);
+	s->tls = NULL;
+	if (g->fd >= 0 && g->fd == mailstream_ssl_get_fd(ctx))
+		s->tls = g->session;
+}
+
+static const char *
+session_tls_name(int v)
+{
+	switch (v) {
+	case GNUTLS_SSL3: return "SSL 3.0";
+	case GNUTLS_TLS1_0: return "TLS 1.0";
+	case GNUTLS_TLS1_1: return "TLS 1.1";
+	default: return "an unknown TLS version";
+	}
+}
+
+/* Refuses a handshake that settled on less than TLS 1.2, before anything
+ * secret is sent. A session we could not get hold of is refused as well:
+ * no LOGIN on a connection whose protocol we do not know. */
+static int
+session_tls_version(struct imap_session *s, struct imap_failure *fail)
+{
+	int fd = mailstream_low_get_fd(mailstream_get_low(s->imap->imap_stream));
+	int v;
+
+	/* The session must be the one carrying this connection's socket. */
+	if (s->tls == NULL || fd < 0 ||
+	    (int)(intptr_t)gnutls_transport_get_ptr(s->tls) != fd) {
+		session_set_fail(s, fail, RECERR_TLS, "cannot tell which TLS version was "
+				 "negotiated (unexpected libetpan build); merci requires TLS 1.2 "
+				 "or newer and will not log in");
+		return -1;
+	}
+	v = gnutls_protocol_get_version(s->tls);
+	if (v >= GNUTLS_TLS1_2 && v != GNUTLS_VERSION_UNKNOWN)
+		return 0;
+	session_set_failf(s, fail, RECERR_TLS, xasprintf("server offers only %s; merci "
+			  "requires TLS 1.2 or newer (fix the server's TLS settings)",
+			  session_tls_name(v)));
+	return -1;
+}
+
+/* Two gaps in libetpan 1.9.4's reads, closed by wrapping the read function
+ * of the connection's driver (socket or TLS; the other functions stay
+ * libetpan's own):
+ * - the plain socket driver returns 0 at end of file, and the literal
+ *   reader takes 0 for "no bytes yet" and loops forever, so a connection
+ *   cut inside a FETCH literal spun the child until the parent killed it;
+ * - mailstream_read keeps the bytes it got before a timeout and returns
+ *   them, so the caller waits a whole timeout again before it sees the
+ *   error: a silent server cost twice the account's timeout, or more.
+ * The wrapper turns end of file into an error, as the TLS driver already
+ * does, and makes a failed read final for that connection. */
+struct session_guard {
+	mailstream_low_driver drv;              /* first: found from low->driver */
+	const mailstream_low_driver *orig;      /* libetpan's */
+};
+
+static struct session_guard session_guards[2];     /* socket, TLS */
+/* The child has one connection at a time: its low once a read failed. */
+static const mailstream_low *session_dead;
+
+static ssize_t
+session_guard_read(mailstream_low *low, void *buf, size_t count)
+{
+	const struct session_guard *g = (const void *)low->driver;
+	ssize_t n;
+
+	if (low == session_dead)
+		return -1;
+	n = g->orig->mailstream_read(low, buf, count);
+	if (n < 0 || (n == 0 && count > 0)) {
+		session_dead = low;
+		return -1;
+	}
+	return n;
+}
+
+/* After each connect or STARTTLS: the stream's low-level part is new. */
+static void
+session_guard_install(struct imap_session *s)
+{
+	mailstream_low *low = mailstream_get_low(s->imap->imap_stream);
+	struct session_guard *g = NULL;
+	size_t i;
+
+	session_dead = NULL;
+	if (low == NULL || low->driver == NULL ||
+	    low->driver->mailstream_read == session_guard_read)
+		return;
+	for (i = 0; i < sizeof(session_guards) / sizeof(*session_guards); i++) {
+		g = &session_guards[i];
+		if (g->orig == NULL) {
+			g->orig = low->driver;
+			g->drv = *low->driver;
+			g->drv.mailstream_read = session_guard_read;
+		}
+		if (g->orig == low->driver) {
+			low->driver = &g->drv;
+			return;
+		}
+	}
+	log_debug("%s: unknown libetpan stream driver; end of file not guarded",
+		  s->acct->host);
 }
 
 static void
@@ -151,14 +272,14 @@ session_starttls(struct imap_session *s, struct imap_failure *fail)
 				 "imaps:// or set tls = none for a trusted local server");
 		return -1;
 	}
-	r = mailimap_socket_starttls_with_callback(s->imap, session_ssl_setup,
-						   s->acct->host);
+	r = mailimap_socket_starttls_with_callback(s->imap, session_ssl_setup, s);
 	if (r != MAILIMAP_NO_ERROR) {
 		session_set_fail(s, fail, RECERR_TLS, "STARTTLS failed; check the server's "
 				 "TLS setup or use imaps://");
 		return -1;
 	}
-	return 0;
+	session_guard_install(s);
+	return session_tls_version(s, fail);
 }
 
 static int
@@ -201,12 +322,15 @@ session_connect(struct imap_session *s, struct imap_failure *fail)
 	mailimap_set_timeout(s->imap, (time_t)a->timeout);
 	if (a->tls == TLS_IMPLICIT)
 		r = mailimap_ssl_connect_with_callback(s->imap, a->host, (uint16_t)a->port,
-						       session_ssl_setup, a->host);
+						       session_ssl_setup, s);
 	else
 		r = mailimap_socket_connect(s->imap, a->host, (uint16_t)a->port);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED)
 		return session_connect_fail(s, r, fail);
 	session_keepalive(s);
+	session_guard_install(s);
+	if (a->tls == TLS_IMPLICIT && session_tls_version(s, fail) < 0)
+		return -1;
 	if (a->tls == TLS_STARTTLS && session_starttls(s, fail) < 0)
 		return -1;
 	if (a->tls != TLS_NONE && session_verify(s, fail) < 0)
@@ -296,6 +420,12 @@ imap_session_abort(struct imap_session *s)
 {
 	if (s == NULL)
 		return;
+	/* mailimap_free sends LOGOUT and waits for the answer when the stream
+	 * is still there: on a dead connection that cost two more timeouts. */
+	if (s->imap && s->imap->imap_stream) {
+		mailstream_close(s->imap->imap_stream);
+		s->imap->imap_stream = NULL;
+	}
 	if (s->imap)
 		mailimap_free(s->imap);
 	free(s->caps);

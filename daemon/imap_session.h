@@ -17,6 +17,7 @@ struct imap_session {
 	struct mailimap *imap;              /* owned */
 	const struct config_account *acct;  /* foreign */
 	char *caps;                         /* owned: capabilities after login, space separated */
+	void *tls;                          /* foreign: libetpan's gnutls_session_t, NULL in clear */
 };
 
 /* The outcome of a failed step: class is an enum record_err, text a newly

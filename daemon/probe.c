@@ -444,6 +444,7 @@ probe_smtp_transport(CURL *c, const struct config_smtp *smtp, char *url, size_t 
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	else if (smtp->tls == TLS_NONE)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (smtp->ca_file)

@@ -129,6 +129,16 @@ config_error(const struct session *s, CURLcode rc, struct smtp_outcome *o)
 		snprintf(what, sizeof(what), "certificate refused (%s)", detail);
 		outcome_set(o, SMTP_PERMFAIL, s, what, "set ca_file or fix the server's chain");
 		return true;
+	case CURLE_SSL_CONNECT_ERROR:
+		/* Not a busy server: no shared TLS version (we ask for 1.2 or
+		 * newer, and a server stuck at 1.0 often just hangs up without
+		 * saying why) or no TLS on this port. Like IMAP's handshake
+		 * failures, it waits for the owner to act. */
+		snprintf(what, sizeof(what), "TLS handshake failed (%s)", detail);
+		outcome_set(o, SMTP_PERMFAIL, s, what, "merci requires TLS 1.2 or newer: "
+		    "check the server's TLS versions, and that this port speaks TLS (smtps://) "
+		    "or STARTTLS (smtp://)");
+		return true;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		outcome_set(o, SMTP_PERMFAIL, s, "bad server address", "fix url in [smtp]");
@@ -240,6 +250,8 @@ transport_set(CURL *c, const struct config_smtp *smtp, char *url, size_t url_siz
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	else if (smtp->tls == TLS_NONE)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+	/* TLS 1.0 and 1.1 are broken and deprecated (RFC 8996). */
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (smtp->ca_file)

@@ -205,4 +205,10 @@ PY
 run digest-later "$T/digest" 2026-09-24T15:00:00Z
 check_eq "digest: one a day" 1 "$(delivered "$T/md-digest")"
 
+# Stores with an outbox (digest lines included) pass SQLite's own check.
+for store in one digest; do
+	check_eq "integrity_check of the $store store" ok \
+		"$(sqlite3 "$T/$store/merci.db" 'PRAGMA integrity_check')"
+done
+
 test_finish

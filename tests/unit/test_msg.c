@@ -388,7 +388,9 @@ test_corpus(void)
 		size_t n;
 		FILE *f;
 
-		if (de->d_name[0] == '.')
+		/* The hand-written seeds (*.eml) say what they hold; the inputs
+		 * libFuzzer merged beside them promise nothing. */
+		if (de->d_name[0] == '.' || !strstr(de->d_name, ".eml"))
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
 		if ((f = fopen(path, "rb")) != NULL) {
