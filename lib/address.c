@@ -92,6 +92,15 @@ address_normalise(const char *raw, bool allow_local)
 		free(out);
 		return NULL;
 	}
+	/* Dropping inner quotes can reveal a wrapper ("ma\"ilto:x@y"): peel
+	 * again, so that normalising twice gives what normalising once gave.
+	 * Each round is at least 7 bytes shorter. */
+	if (strncmp(out, "mailto:", 7) == 0) {
+		char *again = address_normalise(out, allow_local);
+
+		free(out);
+		return again;
+	}
 	return out;
 }
 

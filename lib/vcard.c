@@ -62,7 +62,7 @@ card_add_tag(struct card *c, const char *raw)
 	for (; *raw; raw++) {
 		unsigned char ch = (unsigned char)*raw;
 
-		if (isspace(ch) || ch == ',' || ch == 0x7f)
+		if (isspace(ch) || ch == ',' || ch < 0x20 || ch == 0x7f)
 			buf_addc(&b, '-');
 		else
 			buf_addc(&b, (char)tolower(ch));
@@ -80,6 +80,15 @@ card_add_tag(struct card *c, const char *raw)
 	c->tags[c->n_tags++] = buf_steal(&b);
 }
 
+/* Turns every C0 control character and DEL into a space, in place. */
+static void
+card_clean_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 void
 card_list_problem(struct card_list *l, unsigned line, bool skipped, const char *fmt, ...)
 {
@@ -95,6 +104,9 @@ card_list_problem(struct card_list *l, unsigned line, bool skipped, const char *
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	/* Reasons quote what the file holds and reach a terminal: a CR, LF
+	 * or escape sequence from the file must not forge lines or colours. */
+	card_clean_line(reason);
 	p->reason = xstrdup(reason);
 	if (skipped)
 		l->n_skipped++;
@@ -103,6 +115,22 @@ card_list_problem(struct card_list *l, unsigned line, bool skipped, const char *
 void
 card_list_take(struct card_list *l, struct card *c, const char *what)
 {
+	if (c->name) {
+		/* A name is one line, without the blanks the controls became at
+		 * its ends (as vCard would read it back). */
+		size_t n;
+
+		card_clean_line(c->name);
+		n = strlen(c->name);
+		while (n && c->name[n - 1] == ' ')
+			c->name[--n] = '\0';
+		n = strspn(c->name, " ");
+		memmove(c->name, c->name + n, strlen(c->name + n) + 1);
+		if (!*c->name) {
+			free(c->name);
+			c->name = NULL;
+		}
+	}
 	if (c->n_emails == 0) {
 		card_list_problem(l, c->line, true, "%s without an e-mail address; skipped", what);
 		card_free(c);

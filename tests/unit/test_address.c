@@ -25,6 +25,9 @@ test_normalise(void)
 	check_norm("\"camille@example.org\"", 0, "camille@example.org");
 	check_norm("'camille@example.org'", 0, "camille@example.org");
 	check_norm("<mailto:Jean@Exemple.fr>", 0, "jean@exemple.fr");
+	/* Normalising twice gives what normalising once gave. */
+	check_norm("m\"ailto:x@y.fr", 0, "x@y.fr");
+	check_norm("ma\"ilto:@D", 0, NULL);
 	check_norm("MAILTO:jean@exemple.fr", 0, "jean@exemple.fr");
 	check_norm("jean..dupont@exemple.fr", 0, "jean..dupont@exemple.fr");
 	check_norm("\"jean\"@exemple.fr", 0, "jean@exemple.fr");
