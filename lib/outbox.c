@@ -201,12 +201,12 @@ static const char *
 commands_text(const struct config *cfg, bool digest)
 {
 	if (lang_fr(cfg) && digest)
-		return "Pour agir, répondez à ce courriel, une ligne par rappel, en la\n"
-		       "commençant par son numéro :\n"
-		       "  1 fait            c'est fait\n"
-		       "  2 reporter 7j     me le rappeler dans 7 jours (h, j, sem)\n"
-		       "  3 ignorer         laisser tomber ce rappel\n"
-		       "  4 sourdine        ne plus rien me rappeler sur cette personne";
+		return "Pour agir, répondez à ce courriel, une ligne par rappel, qui\n"
+		       "commence par son numéro ; par exemple :\n"
+		       "  1 fait            le rappel 1 est fait\n"
+		       "  2 reporter 7j     me rappeler le 2 dans 7 jours (h, j, sem)\n"
+		       "  1 ignorer         laisser tomber le rappel 1\n"
+		       "  2 sourdine        ne plus rien me rappeler sur la personne du 2";
 	if (lang_fr(cfg))
 		return "Répondez à ce courriel par un seul mot :\n"
 		       "  fait            c'est fait\n"
@@ -215,11 +215,11 @@ commands_text(const struct config *cfg, bool digest)
 		       "  sourdine        ne plus rien me rappeler sur cette personne";
 	if (digest)
 		return "To act, reply to this email, one line per reminder, starting\n"
-		       "with its number:\n"
-		       "  1 done            it is done\n"
-		       "  2 snooze 7d       remind me in 7 days (h, d, w)\n"
-		       "  3 dismiss         drop this reminder\n"
-		       "  4 mute            never remind me about this person again";
+		       "with its number; for example:\n"
+		       "  1 done            reminder 1 is done\n"
+		       "  2 snooze 7d       remind me of 2 in 7 days (h, d, w)\n"
+		       "  1 dismiss         drop reminder 1\n"
+		       "  2 mute            never remind me about the person of 2 again";
 	return "Reply to this email with one word:\n"
 	       "  done            it is done\n"
 	       "  snooze 7d       remind me in 7 days (h, d, w)\n"
