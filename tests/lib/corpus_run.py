@@ -91,6 +91,20 @@ def main():
             for x in sorted(got - want):
                 print("    unexpected: %s" % " | ".join(x))
     imap.logout()
+    # Re-running the engine any number of times creates nothing new.
+    env = dict(os.environ, MERCI_NOW=at)
+    listing = [merci, "--config", config, "--json", "nudges", "list", "--all"]
+    before = subprocess.run(listing, env=env, capture_output=True, text=True, timeout=60).stdout
+    for _ in range(10):
+        subprocess.run([mercid, "--config", config, "--once"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    after = subprocess.run(listing, env=env, capture_output=True, text=True, timeout=60).stdout
+    if before == after:
+        print("ok   - %s: ten more mercid --once leave the nudge table unchanged" % os.path.basename(corpus))
+    else:
+        failures += 1
+        print("FAIL - %s: ten more mercid --once changed the nudge table" % os.path.basename(corpus))
+        print("    before: %s\n    after:  %s" % (before.strip(), after.strip()))
     return 1 if failures else 0
 
 
