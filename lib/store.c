@@ -401,10 +401,8 @@ store_rollback(struct store *st)
 
 /* ---- sync state ---- */
 
-/* Runs s (bound by the caller) expecting one integer in column 0; *found
- * says whether a row came. */
-static int
-step_id(struct store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found)
+int
+store_step_id(struct store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found)
 {
 	int rc = sqlite3_step(s);
 
@@ -427,7 +425,7 @@ store_account_ensure(struct store *st, const char *name, int64_t *out_id)
 	if (!s)
 		return -1;
 	bind_text(s, 1, name);
-	if (step_id(st, s, "finding an account", out_id, &found) < 0)
+	if (store_step_id(st, s, "finding an account", out_id, &found) < 0)
 		return -1;
 	if (found)
 		return 0;
@@ -539,7 +537,7 @@ folder_note_validity(struct store *st, int64_t account_id, const char *folder,
 		return -1;
 	sqlite3_bind_int64(s, 1, account_id);
 	bind_text(s, 2, folder);
-	if (step_id(st, s, "reading a folder", &old, &found) < 0)
+	if (store_step_id(st, s, "reading a folder", &old, &found) < 0)
 		return -1;
 	if (found && old != 0 && old != uidvalidity)
 		log_notice("folder %s: UIDVALIDITY changed from %lld to %lu; "
@@ -614,7 +612,7 @@ store_exchange_exists(struct store *st, int64_t account_id, const char *msg_key,
 		return -1;
 	sqlite3_bind_int64(s, 1, account_id);
 	bind_text(s, 2, msg_key);
-	return step_id(st, s, "looking up a message", &one, exists);
+	return store_step_id(st, s, "looking up a message", &one, exists);
 }
 
 int
@@ -828,7 +826,7 @@ store_contact_find_by_name(struct store *st, const char *name, int64_t *out_id)
 	if (!s)
 		return -1;
 	bind_text(s, 1, name);
-	return step_id(st, s, "finding a contact", out_id, &found);
+	return store_step_id(st, s, "finding a contact", out_id, &found);
 }
 
 int

@@ -183,6 +183,10 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id, const char *sql);
 void store_reset(sqlite3_stmt *s);
 /* Logs the current SQLite error of st with what failed; returns -1. */
 int store_fail(struct store *st, const char *what);
+/* Steps s (bound by the caller: an INSERT ... RETURNING id or a SELECT of
+ * one integer) and resets it; *found says whether a row came, *out holds
+ * its column 0. Returns 0, or -1 after store_fail. */
+int store_step_id(struct store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found);
 /* Steps s expecting no row, resets it; 0 or -1 (logged as what). */
 int store_step_done(struct store *st, sqlite3_stmt *s, const char *what);
 /* Text of column i as a new string, NULL for SQL NULL. */

@@ -45,20 +45,6 @@ rows_collect(struct store *st, sqlite3_stmt *s, const char *what, row_read_fn *r
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Steps an INSERT ... RETURNING id or a SELECT id; *found says whether a row came. */
-static int
-step_returning(struct store *st, sqlite3_stmt *s, const char *what, int64_t *id, bool *found)
-{
-	int rc = sqlite3_step(s);
-
-	*found = rc == SQLITE_ROW;
-	if (*found)
-		*id = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE)
-		store_fail(st, what);
-	store_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
 
 /* Steps an UPDATE that must touch one row; -1 (logged) when none was. */
 static int
@@ -230,7 +216,7 @@ resolve_by_id(struct store *st, const char *query, int64_t *id, char **err)
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, strtoll(query, NULL, 10));
-	if (step_returning(st, s, "finding a contact", id, &found) < 0)
+	if (store_step_id(st, s, "finding a contact", id, &found) < 0)
 		return -1;
 	if (!found)
 		*err = xasprintf("no contact has id %s; see `merci contacts`", query);
@@ -250,7 +236,7 @@ resolve_by_address(struct store *st, const char *query, int64_t *id, char **err)
 		rc = -1;
 	else if (email) {
 		store_bind_text(s, 1, email);
-		rc = step_returning(st, s, "finding an address", id, &found);
+		rc = store_step_id(st, s, "finding an address", id, &found);
 	}
 	free(email);
 	if (rc < 0)
@@ -400,7 +386,7 @@ referral_find(struct store *st, const char *kind, const char *direction, int64_t
 	sqlite3_bind_int64(s, 3, from_id);
 	sqlite3_bind_int64(s, 4, to_id);
 	sqlite3_bind_int64(s, 5, exchange_id);
-	return step_returning(st, s, "finding a referral", out_id, &found);
+	return store_step_id(st, s, "finding a referral", out_id, &found);
 }
 
 int
@@ -426,7 +412,7 @@ store_referral_add(struct store *st, const char *kind, const char *direction,
 	sqlite3_bind_int64(s, 6, date);
 	store_bind_text(s, 7, evidence);
 	sqlite3_bind_int64(s, 8, time_now());
-	if (step_returning(st, s, "adding a referral", &id, &found) < 0)
+	if (store_step_id(st, s, "adding a referral", &id, &found) < 0)
 		return -1;
 	if (!found && referral_find(st, kind, direction, from_id, to_id, exchange_id, &id) < 0)
 		return -1;
@@ -636,7 +622,7 @@ store_favour_add_referral(struct store *st, int64_t contact_id, const char *dire
 	store_bind_id(s, 7, exchange_id);
 	store_bind_id(s, 8, referral_id);
 	sqlite3_bind_int64(s, 9, time_now());
-	if (step_returning(st, s, "adding a favour", &id, &found) < 0)
+	if (store_step_id(st, s, "adding a favour", &id, &found) < 0)
 		return -1;
 	if (out_id)
 		*out_id = id;   /* 0: this message had already recorded it */

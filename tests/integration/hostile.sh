@@ -8,7 +8,7 @@
 # account, and must report the hostile account's failure (exit status 1,
 # a line on stderr, last_error in `merci --json status`).
 #
-#   1. the responses of ../shared/hostile-imap/crash-*.imap (they crash
+#   1. the responses of tests/fixtures/hostile-imap/crash-*.imap (they crash
 #      Debian's libetpan), injected at LOGIN, EXAMINE and FETCH time (strict:
 #      the hostile account must fail) and after the greeting (lenient:
 #      libetpan may skip the line);
@@ -28,10 +28,10 @@ test_init
 require_binaries
 
 SCRIPTED=$top_srcdir/tests/lib/scripted_imap.py
-HOSTILE_DIR=$top_srcdir/../shared/hostile-imap
+HOSTILE_DIR=$top_srcdir/tests/fixtures/hostile-imap
 [ -f "$SCRIPTED" ] || die "missing $SCRIPTED"
 [ -d "$HOSTILE_DIR" ] ||
-	die "missing $HOSTILE_DIR: the shared folder must sit beside the checkout (../shared/hostile-imap)"
+	die "missing $HOSTILE_DIR"
 for i in 1 2 3; do
 	[ -f "$HOSTILE_DIR/crash-$i.imap" ] || die "missing $HOSTILE_DIR/crash-$i.imap"
 done
