@@ -20,6 +20,7 @@
 #include "imap_session.h"
 #include "imap_utf7.h"
 #include "probe.h"
+#include "smtp_send.h"
 #include "xalloc.h"
 
 /* Text a server chose (names, replies) is cut here and stripped of
@@ -429,33 +430,6 @@ probe_discard(char *p, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* The same transport as smtp_send: never an opportunistic TLS. */
-static void
-probe_smtp_transport(CURL *c, const struct config_smtp *smtp, char *url, size_t url_size)
-{
-	bool v6 = strchr(smtp->host, ':') != NULL;
-	long t = smtp->timeout > 0 ? (long)smtp->timeout : 60;
-
-	snprintf(url, url_size, "%s://%s%s%s:%d/", smtp->tls == TLS_IMPLICIT ? "smtps" : "smtp",
-		 v6 ? "[" : "", smtp->host, v6 ? "]" : "", smtp->port);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	if (smtp->tls == TLS_STARTTLS)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	else if (smtp->tls == TLS_NONE)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (smtp->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, smtp->ca_file);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t);
-	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, t);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, t * 4);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
-}
-
 static char *
 probe_smtp_reason(const struct probe_smtp_state *st, CURLcode rc, long code)
 {
@@ -544,7 +518,8 @@ probe_smtp_run(CURL *c, const struct config *cfg, struct probe_smtp_state *st,
 	CURLcode rc;
 
 	curl_easy_reset(c);
-	probe_smtp_transport(c, &cfg->smtp, url, sizeof(url));
+	smtp_transport_set(c, &cfg->smtp, url, sizeof(url));
+	curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, cmd);
 	if (rcpt)
 		curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);

@@ -235,8 +235,8 @@ auth_set(CURL *c, const struct config *cfg, const struct session *s, struct smtp
 	return true;
 }
 
-static void
-transport_set(CURL *c, const struct config_smtp *smtp, char *url, size_t url_size)
+void
+smtp_transport_set(CURL *c, const struct config_smtp *smtp, char *url, size_t url_size)
 {
 	bool v6 = strchr(smtp->host, ':') != NULL;
 	long t = smtp->timeout > 0 ? (long)smtp->timeout : 60;
@@ -272,7 +272,7 @@ session_run(CURL *c, const struct config *cfg, struct session *s, const char *ma
 	long code = 0;
 	CURLcode rc;
 
-	transport_set(c, &cfg->smtp, url, sizeof(url));
+	smtp_transport_set(c, &cfg->smtp, url, sizeof(url));
 	snprintf(from, sizeof(from), "<%s>", mail_from);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);

@@ -10,6 +10,7 @@
 #ifndef MERCI_SMTP_SEND_H
 #define MERCI_SMTP_SEND_H
 
+#include <curl/curl.h>
 #include <stddef.h>
 
 struct config;
@@ -32,5 +33,12 @@ struct smtp_outcome {
 void smtp_send(const struct config *cfg, const char *mail_from, const char *rcpt,
 	       const char *data, size_t len, struct smtp_outcome *out);
 void smtp_outcome_free(struct smtp_outcome *o);
+
+struct config_smtp;
+/* Points c at the configured server with merci's transport rules (TLS as
+ * configured, never opportunistic, TLS 1.2 or newer, peer and host
+ * verified, timeouts); url (url_size bytes) must outlive the transfer.
+ * Shared with the connection probe so both reach the server the same way. */
+void smtp_transport_set(CURL *c, const struct config_smtp *smtp, char *url, size_t url_size);
 
 #endif
