@@ -12,9 +12,15 @@
  * checkpoint and the next sync reads the range again. If the probe passes,
  * the range is fetched again in smaller chunks; a single UID is skipped only
  * when its own fetch fails on a fresh connection right after the fetch of a
- * neighbour succeeded there: the fault follows that message. */
+ * neighbour succeeded there: the fault follows that message.
+ *
+ * In daemon mode the child may then stay (IDLE, see imap_sync.h): it keeps
+ * its own copy of the checkpoints, moved with every BATCH_END it sends, so
+ * each later round starts where the parent's store now stands. */
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <libetpan/libetpan.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +58,8 @@
 /* Room for records the parent has not read yet, so fetching and committing
  * overlap; Linux caps it at net.core.wmem_max (usually 4 MB or less). */
 #define SYNC_SNDBUF (4 << 20)
+/* Longest wait in IDLE: RFC 2177 lets servers drop an IDLE after 29 min. */
+#define SYNC_IDLE_MAX (25 * 60)
 
 struct sync_folder {
 	char *raw;      /* owned: the name as the server spells it (modified UTF-7) */
@@ -84,8 +92,14 @@ struct sync {
 	uint32_t ckpt_uid;                  /* the parent's checkpoint here, 0 if none */
 	int64_t text_since;                 /* fetch texts of mail dated from here */
 	bool proven;                        /* a whole fetch passed on this connection */
+	bool can_idle;                      /* the server offered IDLE after login */
+	bool inbox_selected;                /* INBOX was opened for IDLE: STATUS of it may be stale */
 	int reconnects;
 	int parent_gone;
+	/* owned: the parent's checkpoints, moved along with each BATCH_END we
+	 * send, so a later round (after IDLE) starts where this one ended */
+	struct store_folder_state *states;
+	size_t n_states, cap_states;
 };
 
 static const char *const sync_sent_names[] = {
@@ -856,6 +870,34 @@ sync_emit_pending(struct sync *sy)
 	return 0;
 }
 
+static struct store_folder_state *
+sync_state_find(struct sync *sy, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sy->n_states; i++)
+		if (sy->states[i].name && strcmp(sy->states[i].name, name) == 0)
+			return &sy->states[i];
+	return NULL;
+}
+
+/* The parent commits a BATCH_END as the folder's checkpoint: do the same
+ * here, for the next round on this connection. */
+static void
+sync_state_move(struct sync *sy, const char *name, uint32_t uidvalidity, uint32_t last)
+{
+	struct store_folder_state *st = sync_state_find(sy, name);
+
+	if (st == NULL) {
+		sy->states = xreallocarray_grow(sy->states, &sy->cap_states, sy->n_states + 1,
+						sizeof(*sy->states));
+		st = &sy->states[sy->n_states++];
+		st->name = xstrdup(name);
+	}
+	st->uidvalidity = uidvalidity;
+	st->last_uid = last;
+}
+
 static int
 sync_batch_end(struct sync *sy, uint32_t last)
 {
@@ -866,7 +908,10 @@ sync_batch_end(struct sync *sy, uint32_t last)
 	r.folder = sy->folder->name;
 	r.uidvalidity = sy->uidvalidity;
 	r.uid = last;
-	return sync_emit(sy, &r, 1);
+	if (sync_emit(sy, &r, 1) < 0)
+		return -1;
+	sync_state_move(sy, sy->folder->name, sy->uidvalidity, last);
+	return 0;
 }
 
 /* Reads a:b whole, or fails without closing the batch: the parent then
@@ -922,16 +967,6 @@ sync_highest_uid(struct sync *sy, uint32_t *top)
 	return 0;
 }
 
-static const struct store_folder_state *
-sync_state_find(const struct imap_job *job, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < job->n_states; i++)
-		if (job->states[i].name && strcmp(job->states[i].name, name) == 0)
-			return &job->states[i];
-	return NULL;
-}
 
 /* STATUS (UIDNEXT UIDVALIDITY MESSAGES): servers answer it from their
  * indexes without opening the folder. Returns 0, 1 when the server refused
@@ -995,7 +1030,8 @@ sync_folder_unchanged(struct sync *sy, const struct store_folder_state *st)
 	uint32_t uv = 0, uidnext = 0, messages = 0;
 	int r;
 
-	if (st == NULL)
+	/* STATUS of the selected mailbox may answer from before the IDLE. */
+	if (st == NULL || (sy->inbox_selected && sync_same_mailbox(sy->folder->raw, "INBOX")))
 		return 0;
 	if ((r = sync_status(sy, sy->folder, &uv, &uidnext, &messages)) != 0)
 		return r < 0 ? -1 : 0;
@@ -1009,7 +1045,7 @@ sync_folder_unchanged(struct sync *sy, const struct store_folder_state *st)
 static int
 sync_folder_run(struct sync *sy, const struct sync_folder *f)
 {
-	const struct store_folder_state *st = sync_state_find(sy->job, f->name);
+	const struct store_folder_state *st = sync_state_find(sy, f->name);
 	uint32_t uidnext, exists, start = 1, top, a, b;
 	int r;
 
@@ -1061,17 +1097,22 @@ sync_hello(struct sync *sy)
 	return sync_emit(sy, &r, 1);
 }
 
+/* Picks the folders and reads each past its checkpoint, on the current
+ * connection (or a new one, when the last round dropped it). */
 static int
-sync_all(struct sync *sy)
+sync_round(struct sync *sy)
 {
 	struct sync_folder *folders = NULL;
 	size_t n = 0, i;
 	int rc = -1;
 
-	if (imap_session_open(sy->job->cfg, sy->job->acct, &sy->sess, &sy->fail) < 0 ||
-	    sync_hello(sy) < 0 || sync_pick_folders(sy, &folders, &n) < 0)
+	/* The limit is per round: a connection that lives for weeks may break
+	 * now and then without that being a pattern. */
+	sy->reconnects = 0;
+	if (sy->sess == NULL && sync_reopen(sy) < 0)
+		return -1;
+	if (sync_pick_folders(sy, &folders, &n) < 0)
 		goto out;
-	sy->ft = sync_fetch_type();
 	for (i = 0; i < n; i++)
 		if (sync_folder_run(sy, &folders[i]) < 0)
 			goto out;
@@ -1079,6 +1120,148 @@ sync_all(struct sync *sy)
 out:
 	sync_folders_free(folders, n);
 	return rc;
+}
+
+static int
+sync_end(struct sync *sy, enum record_type type)
+{
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	return sync_emit(sy, &r, 1);
+}
+
+/* ---- IDLE ---- */
+
+/* Bytes the next read returns although the socket will not turn readable:
+ * libetpan's own buffer, or a TLS record already decrypted. Polling then
+ * would sleep through an EXISTS that has arrived. */
+static bool
+sync_idle_buffered(const struct sync *sy)
+{
+	if (sy->sess->imap->imap_stream->read_buffer_len > 0)
+		return true;
+	return sy->sess->tls && gnutls_record_check_pending(sy->sess->tls) > 0;
+}
+
+/* Waits while the server is in IDLE. Returns 0 when the timeout passed or
+ * the parent asked for a sync, 1 when the server sent something, 2 when the
+ * parent went away, -1 when poll failed. */
+static int
+sync_idle_poll(struct sync *sy, const struct timespec *deadline)
+{
+	struct pollfd p[2];
+	struct timespec now;
+	char byte[64];
+	int64_t ms;
+	ssize_t n;
+
+	for (;;) {
+		if (sync_idle_buffered(sy))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = ((int64_t)deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return 0;
+		p[0].fd = mailimap_idle_get_fd(sy->sess->imap);
+		p[0].events = POLLIN;
+		p[1].fd = sy->job->fd;
+		p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, 2, ms > INT32_MAX ? INT32_MAX : (int)ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents) {
+			/* The parent writes a byte for "sync now"; EOF means it
+			 * is gone (it never closes its end otherwise). */
+			n = read(sy->job->fd, byte, sizeof(byte));
+			if (n < 0 && errno == EINTR)
+				continue;
+			return n > 0 ? 0 : 2;
+		}
+		if (p[0].revents)
+			return 1;
+	}
+}
+
+/* Opens INBOX, where new mail arrives, and waits in IDLE until the server
+ * announces a new message there, the parent asks for a sync, or the poll
+ * interval (at most SYNC_IDLE_MAX) passes. Other folders are caught up by
+ * the round that follows. Returns 0 to sync again, -1 on failure or when
+ * the parent is gone (sy->parent_gone). */
+static int
+sync_idle_wait(struct sync *sy)
+{
+	struct mailimap *imap;
+	struct mailimap_selection_info *info;
+	struct timespec deadline;
+	int64_t wait = sy->job->acct->poll;
+	int r, w;
+
+	if (sy->sess == NULL && sync_reopen(sy) < 0)
+		return -1;
+	imap = sy->sess->imap;
+	r = mailimap_examine(imap, "INBOX");
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_session_fail(sy->sess, r, "EXAMINE INBOX", &sy->fail);
+		return -1;
+	}
+	sy->inbox_selected = true;
+	if (wait <= 0 || wait > SYNC_IDLE_MAX)
+		wait = SYNC_IDLE_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)wait;
+	for (;;) {
+		r = mailimap_idle(imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			imap_session_fail(sy->sess, r, "IDLE", &sy->fail);
+			return -1;
+		}
+		info = imap->imap_selection_info;
+		/* mailimap_idle clears these, then reads what came before the
+		 * "+": new mail may already be announced. */
+		w = info->sel_has_exists || info->sel_has_recent ? 1 : sync_idle_poll(sy, &deadline);
+		if (w < 0) {
+			sync_set_fail(sy, RECERR_TEMP, sync_prefix(sy, "cannot wait for new mail "
+				      "(poll failed); merci will reconnect"));
+			return -1;
+		}
+		r = mailimap_idle_done(imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			imap_session_fail(sy->sess, r, "IDLE", &sy->fail);
+			return -1;
+		}
+		if (w == 2) {
+			sy->parent_gone = 1;
+			return -1;
+		}
+		/* Keepalives, flag changes and expunges need no sync. */
+		if (w == 0 || info->sel_has_exists || info->sel_has_recent)
+			return 0;
+	}
+}
+
+static int
+sync_all(struct sync *sy)
+{
+	if (imap_session_open(sy->job->cfg, sy->job->acct, &sy->sess, &sy->fail) < 0 ||
+	    sync_hello(sy) < 0)
+		return -1;
+	sy->can_idle = sy->job->idle && mailimap_has_idle(sy->sess->imap);
+	sy->ft = sync_fetch_type();
+	if (sync_round(sy) < 0)
+		return -1;
+	if (!sy->can_idle)
+		return sync_end(sy, REC_DONE);
+	for (;;) {
+		if (sync_end(sy, REC_IDLE) < 0 || sync_idle_wait(sy) < 0 ||
+		    sync_round(sy) < 0)
+			return -1;
+	}
 }
 
 static void
@@ -1100,12 +1283,16 @@ int
 imap_sync_run(const struct imap_job *job)
 {
 	struct sync sy;
-	struct record done;
 	int rc = 1, sndbuf = SYNC_SNDBUF;
+	size_t i;
 
 	memset(&sy, 0, sizeof(sy));
 	sy.job = job;
 	sy.batch = job->batch ? job->batch : SYNC_DEFAULT_BATCH;
+	for (i = 0; i < job->n_states; i++)
+		if (job->states[i].name)
+			sync_state_move(&sy, job->states[i].name, job->states[i].uidvalidity,
+					job->states[i].last_uid);
 	/* Older mail never makes a nudge: its text is not worth fetching. */
 	if (job->acct->first_sync_window > 0)
 		sy.text_since = (int64_t)time(NULL) - job->acct->first_sync_window;
@@ -1113,14 +1300,10 @@ imap_sync_run(const struct imap_job *job)
 	signal(SIGPIPE, SIG_IGN);
 	if (setsockopt(job->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
 		log_debug("%s: cannot enlarge the record socket's buffer", job->acct->name);
-	if (sync_all(&sy) == 0) {
-		memset(&done, 0, sizeof(done));
-		done.type = REC_DONE;
-		if (sync_emit(&sy, &done, 1) == 0)
-			rc = 0;
-	} else if (!sy.parent_gone) {
+	if (sync_all(&sy) == 0)
+		rc = 0;
+	else if (!sy.parent_gone)
 		sync_send_error(&sy);
-	}
 	if (rc == 0)
 		imap_session_close(sy.sess);
 	else
@@ -1131,6 +1314,9 @@ imap_sync_run(const struct imap_job *job)
 	free(sy.pend);
 	free(sy.probe);
 	free(sy.fail.text);
+	for (i = 0; i < sy.n_states; i++)
+		free(sy.states[i].name);
+	free(sy.states);
 	buf_free(&sy.out);
 	return rc;
 }

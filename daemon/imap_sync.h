@@ -7,6 +7,7 @@
 #ifndef MERCI_IMAP_SYNC_H
 #define MERCI_IMAP_SYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +23,18 @@ struct imap_job {
 	size_t n_states;
 	int fd;                                    /* stream socket to the parent: write records here (lib/record.h) */
 	uint32_t batch;                            /* UIDs per UID FETCH range; 0 = default 2000 */
+	bool idle;                                 /* stay and IDLE after the sync, if the server can */
 };
 
 /* Runs one whole sync of one account in the child. Returns the exit status:
- * 0 when REC_DONE was sent, 1 after sending REC_ERROR. Never touches the store. */
+ * 0 when REC_DONE was sent, 1 after sending REC_ERROR. Never touches the store.
+ *
+ * With job->idle and a server that offers IDLE, the sync ends with REC_IDLE
+ * instead of REC_DONE and the child stays: it waits in IDLE on INBOX and
+ * syncs every folder again when the server announces new mail, when the
+ * parent writes a byte on job->fd (a sync on request), or after
+ * min(acct->poll, 25 min) (RFC 2177: re-issue IDLE before 29 min). It only
+ * returns on failure (REC_ERROR sent) or when the parent went away. */
 int imap_sync_run(const struct imap_job *job);
 
 #endif

@@ -214,7 +214,8 @@ on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	/* Runners point into the configuration; swap it only when no child runs. */
+	/* Runners point into the configuration: swap it only when no sync runs
+	 * (an idling child is killed by the reload and reconnects with it). */
 	if (daemon_idle(d))
 		daemon_reload(d, NULL);
 	else

@@ -28,6 +28,8 @@
 
 #define BACKOFF_MIN 30
 #define BACKOFF_MAX 3600
+/* The child's longest wait in IDLE (imap_sync.c) before it syncs again. */
+#define IDLE_MAX (25 * 60)
 #define READ_CHUNK 65536
 
 struct runner {
@@ -45,6 +47,8 @@ struct runner {
 	size_t n_batch, cap_batch;
 
 	bool got_done, eof, reaped;
+	bool idling;                        /* the child synced and waits in IDLE */
+	bool cycle_ended;                   /* an IDLE record to report to the daemon */
 	int exit_status;                    /* the child's, when it exited */
 	int term_signal;                    /* the signal that killed it, 0 if none */
 	char *error;                        /* the child's REC_ERROR text, or ours */
@@ -54,6 +58,7 @@ struct runner {
 };
 
 static void runner_finish(struct runner *r);
+static void runner_cycle_end(struct runner *r);
 
 const char *
 runner_name(const struct runner *r)
@@ -64,15 +69,23 @@ runner_name(const struct runner *r)
 bool
 runner_busy(const struct runner *r)
 {
-	return r->pid != 0;
+	/* An idling child holds no sync in flight: reloads and --once-style
+	 * bookkeeping need not wait for it (it is killed on reload). */
+	return r->pid != 0 && !r->idling;
 }
 
 static uint64_t
 stall_usec(const struct runner *r)
 {
 	/* The child enforces acct->timeout on every network read; the parent only
-	 * guards against a child that is stuck outside the network. */
-	return (uint64_t)(r->acct->timeout * 3 + 30) * 1000000ULL;
+	 * guards against a child that is stuck outside the network. An idling
+	 * child is silent until its IDLE wait (at most the poll interval, capped
+	 * like imap_sync.c does) ends with a new round of records. */
+	uint64_t s = (uint64_t)(r->acct->timeout * 3 + 30);
+
+	if (r->idling)
+		s += (uint64_t)(r->acct->poll > 0 && r->acct->poll < IDLE_MAX ? r->acct->poll : IDLE_MAX);
+	return s * 1000000ULL;
 }
 
 static void
@@ -165,6 +178,9 @@ record_in_folder(const struct record *rec, const char *folder)
 static int
 runner_handle(struct runner *r, struct record *rec)
 {
+	/* Anything but IDLE from an idling child starts its next round. */
+	if (rec->type != REC_IDLE)
+		r->idling = false;
 	switch (rec->type) {
 	case REC_HELLO:
 		log_debug("account %s: server capabilities: %s", r->acct->name,
@@ -189,6 +205,11 @@ runner_handle(struct runner *r, struct record *rec)
 		return batch_commit(r, rec) < 0 ? -2 : 0;
 	case REC_DONE:
 		r->got_done = true;
+		return 0;
+	case REC_IDLE:
+		if (r->n_batch)
+			return -1;
+		runner_cycle_end(r);
 		return 0;
 	case REC_ERROR:
 		free(r->error);
@@ -269,7 +290,15 @@ on_child_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	}
 	if (r->stall)
 		sd_event_source_set_time_relative(r->stall, stall_usec(r));
-	runner_maybe_finish(r);
+	if (r->eof && r->reaped) {
+		runner_finish(r);
+		return 0;
+	}
+	/* Last: the daemon may free every runner from here (a reload). */
+	if (r->cycle_ended) {
+		r->cycle_ended = false;
+		daemon_runner_finished(r->d, r, true);
+	}
 	return 0;
 }
 
@@ -319,10 +348,24 @@ runner_describe_failure(const struct runner *r)
 	return xasprintf("IMAP process exited with status %d", r->exit_status);
 }
 
+/* MERCI_BACKOFF_MIN (seconds, 1..BACKOFF_MIN) is a test knob: it shortens
+ * the first retry so the reconnect tests stay short. Not for production. */
+static int64_t
+backoff_min(void)
+{
+	const char *e = getenv("MERCI_BACKOFF_MIN");
+	long v;
+
+	if (!e)
+		return BACKOFF_MIN;
+	v = strtol(e, NULL, 10);
+	return v >= 1 && v <= BACKOFF_MIN ? v : BACKOFF_MIN;
+}
+
 static int64_t
 backoff_delay(unsigned failures)
 {
-	int64_t d = BACKOFF_MIN;
+	int64_t d = backoff_min();
 	uint32_t rnd = 0;
 
 	while (failures-- > 1 && d < BACKOFF_MAX)
@@ -333,6 +376,25 @@ backoff_delay(unsigned failures)
 	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
 		rnd = (uint32_t)getpid();
 	return d * 8 / 10 + (int64_t)(rnd % (uint32_t)(d * 4 / 10 + 1));
+}
+
+/* The child synced every folder and stays connected in IDLE: the result
+ * of the round is recorded like runner_finish does, but the child, its
+ * socket and its watchers stay. The daemon is told by on_child_io once the
+ * buffer is drained (it may free the runner). */
+static void
+runner_cycle_end(struct runner *r)
+{
+	store_account_result(r->d->store, r->account_id, time_now(), NULL);
+	log_info("account %s: synced, %llu new message(s), %llu already known, %llu skipped; "
+		 "waiting for new mail (IDLE)", r->acct->name, (unsigned long long)r->n_new,
+		 (unsigned long long)r->n_dup, (unsigned long long)r->n_skipped);
+	r->failures = 0;
+	r->n_new = r->n_dup = r->n_skipped = 0;
+	free(r->folder);
+	r->folder = NULL;
+	r->idling = true;
+	r->cycle_ended = true;
 }
 
 static void
@@ -358,6 +420,7 @@ runner_finish(struct runner *r)
 		close(r->fd);
 	r->fd = -1;
 	r->pid = 0;
+	r->idling = r->cycle_ended = false;
 	buf_reset(&r->in);
 	free(r->folder);
 	r->folder = NULL;
@@ -392,6 +455,8 @@ runner_child_main(struct runner *r, int fd, struct store_folder_state *states, s
 		.n_states = n_states,
 		.fd = fd,
 		.batch = batch_size_from_env(),
+		/* --once means one sync and exit: no IDLE there. */
+		.idle = !r->d->once,
 	};
 	sigset_t all;
 
@@ -414,6 +479,22 @@ runner_reset_attempt(struct runner *r)
 	r->timer = sd_event_source_disable_unref(r->timer);
 }
 
+/* Asks an idling child for a round now: it polls its end of the socketpair
+ * along with the IMAP socket while in IDLE, so one byte wakes it and it
+ * syncs on the connection it has (no new login, no lost IDLE). If the write
+ * fails the socket is full or broken: the child is then not waiting in
+ * IDLE, or it is dying and on_child_exit follows. */
+static void
+runner_wake(struct runner *r)
+{
+	if (send(r->fd, "s", 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) {
+		r->idling = false;
+		if (r->stall)
+			sd_event_source_set_time_relative(r->stall, stall_usec(r));
+		log_debug("account %s: sync requested while idling", r->acct->name);
+	}
+}
+
 int
 runner_sync_now(struct runner *r)
 {
@@ -422,8 +503,11 @@ runner_sync_now(struct runner *r)
 	int sv[2];
 	pid_t pid;
 
-	if (r->pid)
+	if (r->pid) {
+		if (r->idling)
+			runner_wake(r);
 		return 0;
+	}
 	runner_reset_attempt(r);
 	if (store_folder_states(r->d->store, r->account_id, &states, &n_states) < 0)
 		goto fail_early;

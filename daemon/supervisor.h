@@ -6,7 +6,13 @@
  * that crashes, hangs or talks nonsense is killed and reaped, the attempt is
  * recorded as failed, and the next one is scheduled with capped exponential
  * backoff and jitter; nothing already committed is lost, and the event loop
- * never waits on IMAP. */
+ * never waits on IMAP.
+ *
+ * Outside --once a child whose server offers IDLE stays after its sync
+ * (REC_IDLE, lib/record.h): each round it reports is recorded like a
+ * finished sync (daemon_runner_finished), and it is then "idling": not busy,
+ * watched by a stall timer of its IDLE wait plus a margin, killed on reload
+ * or runner_free. When it fails, the usual backoff and reconnect follow. */
 #ifndef MERCI_SUPERVISOR_H
 #define MERCI_SUPERVISOR_H
 
@@ -17,11 +23,14 @@ struct daemon;
 struct config_account;
 
 struct runner *runner_new(struct daemon *d, const struct config_account *acct);
-/* Starts a sync now unless one is running. Returns 0, or -1 when the child
- * could not be started (already logged; the runner retries later). */
+/* Starts a sync now unless one is running; an idling child is woken (one
+ * byte on its socket) and syncs on its open connection. Returns 0, or -1
+ * when the child could not be started (already logged; the runner retries
+ * later). */
 int runner_sync_now(struct runner *r);
 /* Arms the next attempt after delay seconds (no-op in --once mode). */
 void runner_schedule(struct runner *r, int64_t delay);
+/* True while a sync is in flight (an idling child is not busy). */
 bool runner_busy(const struct runner *r);
 const char *runner_name(const struct runner *r);
 /* Kills a running child (SIGKILL), reaps it and frees everything. */

@@ -45,6 +45,7 @@ static const uint64_t rec_allowed[] = {
 	[REC_BATCH_END] = BIT(T_FOLDER) | BIT(T_UIDVALIDITY) | BIT(T_UID),
 	[REC_DONE] = 0,
 	[REC_ERROR] = BIT(T_ERR_CLASS) | BIT(T_TEXT),
+	[REC_IDLE] = 0,
 };
 
 static const uint64_t rec_required[] = {
@@ -55,6 +56,7 @@ static const uint64_t rec_required[] = {
 	[REC_BATCH_END] = BIT(T_FOLDER) | BIT(T_UIDVALIDITY) | BIT(T_UID),
 	[REC_DONE] = 0,
 	[REC_ERROR] = BIT(T_ERR_CLASS),
+	[REC_IDLE] = 0,
 };
 
 /* ---- encoding ---- */
@@ -237,6 +239,7 @@ rec_encode_payload(const struct record *r, struct buf *b, size_t max)
 		rec_field_u32(b, T_UID, r->uid);
 		break;
 	case REC_DONE:
+	case REC_IDLE:
 		break;
 	case REC_ERROR:
 		rec_field_u32(b, T_ERR_CLASS, r->err_class >= RECERR_TEMP &&
@@ -499,7 +502,7 @@ record_decode(const void *data, size_t len, struct record *r, size_t *consumed,
 		return rec_fail(err, "empty frame");
 	if (len - 4 < plen)
 		return 0;
-	if (p[4] < REC_HELLO || p[4] > REC_ERROR)
+	if (p[4] < REC_HELLO || p[4] > REC_IDLE)
 		return rec_fail(err, "unknown record type");
 	r->type = (enum record_type)p[4];
 	if (rec_get_fields(r, p + 5, plen - 1, err) < 0 ||

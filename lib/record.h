@@ -11,7 +11,10 @@
  *   HELLO                       (after login: the server's capabilities)
  *   per folder: FOLDER, then batches of MSG / SKIP, each batch closed by a
  *     BATCH_END carrying the folder's checkpoint (uidvalidity, last_uid)
- *   DONE                        (the whole sync ended well)
+ *   DONE                        (the whole sync ended well; the child exits)
+ * or IDLE instead of DONE: the sync ended well, and the child stays connected
+ *   and waits for new mail (IMAP IDLE); each later wake repeats the folders
+ *   and batches and ends with IDLE again, on the same stream
  * or ERROR at any point (the child then exits). */
 #ifndef MERCI_RECORD_H
 #define MERCI_RECORD_H
@@ -33,6 +36,7 @@ enum record_type {
 	REC_BATCH_END = 5,
 	REC_DONE = 6,
 	REC_ERROR = 7,
+	REC_IDLE = 8,
 };
 
 /* Error classes carried by REC_ERROR, so the parent knows whether to retry. */

@@ -45,7 +45,7 @@ check_record(const struct record *r)
 {
 	const struct msg *m = &r->msg;
 
-	FUZZ_CHECK(r->type >= REC_HELLO && r->type <= REC_ERROR);
+	FUZZ_CHECK(r->type >= REC_HELLO && r->type <= REC_IDLE);
 	check_str(r->folder, false);
 	check_str(r->text, false);
 	if (r->type == REC_ERROR)
@@ -99,6 +99,7 @@ record_eq(const struct record *a, const struct record *b)
 	case REC_BATCH_END:
 		return a->uidvalidity == b->uidvalidity && a->uid == b->uid;
 	case REC_DONE:
+	case REC_IDLE:
 		return true;
 	case REC_ERROR:
 		return a->err_class == b->err_class && str_eq(a->text, b->text);
