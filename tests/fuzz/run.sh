@@ -93,7 +93,7 @@ build_all() {
 
 run_one() {
 	t=$1
-	work="$build/work/$t"
+	work="$build/scratch/$t"
 	art="$build/crashes/$t"
 	log="$build/logs/$t.log"
 	seeds="$top/tests/fuzz/corpus/$t"
