@@ -26,6 +26,8 @@ static const char usage_text[] =
 	"                       everything about one contact\n"
 	"  contacts merge A B   B's addresses, history and tags move to A\n"
 	"  nudges list [--all]  reminders: pending, sent, snoozed (all: every state)\n"
+	"  nudges done|dismiss ID, nudges snooze ID 7d\n"
+	"                       act on a reminder, as a reply to its mail would\n"
 	"  referrals list       who introduced or referred whom\n"
 	"  mandates list|add|confirm|refuse|end\n"
 	"  favours list|give|receive\n"
