@@ -35,6 +35,7 @@
 #include "imap_body.h"
 #include "imap_session.h"
 #include "imap_sync.h"
+#include "imap_folders.h"
 #include "imap_utf7.h"
 #include "log.h"
 #include "msg.h"
@@ -102,11 +103,6 @@ struct sync {
 	size_t n_states, cap_states;
 };
 
-static const char *const sync_sent_names[] = {
-	"Sent", "Sent Items", "Sent Messages", "Envoyés", "Éléments envoyés",
-	"[Gmail]/Sent Mail", NULL,
-};
-
 static int
 sync_flush(struct sync *sy)
 {
@@ -154,32 +150,6 @@ sync_prefix(const struct sync *sy, const char *what)
 /* ---- folders ---- */
 
 static int
-sync_list_flag(const struct mailimap_mailbox_list *mb, const char *ext, int sflag)
-{
-	clistiter *it;
-
-	if (mb->mb_flag == NULL)
-		return 0;
-	if (sflag && mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
-	    mb->mb_flag->mbf_sflag == sflag)
-		return 1;
-	for (it = clist_begin(mb->mb_flag->mbf_oflags); ext && it; it = clist_next(it)) {
-		struct mailimap_mbx_list_oflag *of = clist_content(it);
-
-		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && of->of_flag_ext &&
-		    strcasecmp(of->of_flag_ext, ext) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-sync_selectable(const struct mailimap_mailbox_list *mb)
-{
-	return mb->mb_name && !sync_list_flag(mb, "NonExistent", MAILIMAP_MBX_LIST_SFLAG_NOSELECT);
-}
-
-static int
 sync_same_mailbox(const char *a, const char *b)
 {
 	/* INBOX is case-insensitive (RFC 3501 5.1); every other name is not. */
@@ -196,7 +166,7 @@ sync_list_find(clist *list, const char *raw)
 	for (it = clist_begin(list); it; it = clist_next(it)) {
 		const struct mailimap_mailbox_list *mb = clist_content(it);
 
-		if (sync_selectable(mb) && sync_same_mailbox(mb->mb_name, raw))
+		if (imap_folder_selectable(mb) && sync_same_mailbox(mb->mb_name, raw))
 			return mb;
 	}
 	return NULL;
@@ -211,41 +181,6 @@ sync_folder_add(struct sync_folder **v, size_t *n, const char *raw)
 	(*v)[*n].raw = xstrdup(raw);
 	(*v)[*n].name = name ? name : xstrdup(raw);
 	(*n)++;
-}
-
-/* The \Sent special-use folder, else the first well-known name found (also
- * under a personal namespace such as "INBOX."). NULL when none. */
-static const char *
-sync_find_sent(clist *list)
-{
-	const char *best = NULL;
-	size_t best_rank = SIZE_MAX, k;
-	clistiter *it;
-
-	for (it = clist_begin(list); it; it = clist_next(it)) {
-		const struct mailimap_mailbox_list *mb = clist_content(it);
-		char *name;
-
-		if (!sync_selectable(mb))
-			continue;
-		if (sync_list_flag(mb, "Sent", 0))
-			return mb->mb_name;
-		if ((name = imap_utf7_decode(mb->mb_name)) == NULL)
-			continue;
-		for (k = 0; sync_sent_names[k] && k < best_rank; k++) {
-			size_t nl = strlen(name), cl = strlen(sync_sent_names[k]);
-			int under_inbox = nl == cl + 6 && strncasecmp(name, "INBOX", 5) == 0 &&
-					  name[5] == mb->mb_delimiter;
-
-			if (strcmp(name, sync_sent_names[k]) == 0 ||
-			    (under_inbox && strcmp(name + 6, sync_sent_names[k]) == 0)) {
-				best = mb->mb_name;
-				best_rank = k;
-			}
-		}
-		free(name);
-	}
-	return best;
 }
 
 static int
@@ -278,6 +213,7 @@ sync_pick_folders(struct sync *sy, struct sync_folder **v, size_t *n)
 {
 	clist *list = NULL;
 	const char *sent;
+	bool special;
 	int r, rc = 0;
 
 	r = mailimap_list(sy->sess->imap, "", "*", &list);
@@ -289,7 +225,8 @@ sync_pick_folders(struct sync *sy, struct sync_folder **v, size_t *n)
 		rc = sync_pick_configured(sy, list, v, n);
 	} else {
 		sync_folder_add(v, n, "INBOX");
-		if ((sent = sync_find_sent(list)) != NULL && strcasecmp(sent, "INBOX") != 0)
+		sent = imap_folder_find_sent(list, &special);
+		if (sent != NULL && strcasecmp(sent, "INBOX") != 0)
 			sync_folder_add(v, n, sent);
 		else
 			log_info("%s: no Sent folder found; reading INBOX only", sy->job->acct->name);

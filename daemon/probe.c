@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "imap_folders.h"
 #include "imap_session.h"
 #include "imap_utf7.h"
 #include "probe.h"
@@ -26,13 +27,6 @@
 /* Text a server chose (names, replies) is cut here and stripped of
  * controls: enough to recognise, never a terminal escape. */
 #define PROBE_TEXT_MAX 160
-
-/* The same well-known names imap_sync falls back on when no folder is
- * marked \Sent, best first. */
-static const char *const probe_sent_names[] = {
-	"Sent", "Sent Items", "Sent Messages", "Envoyés", "Éléments envoyés",
-	"[Gmail]/Sent Mail", NULL,
-};
 
 /* Capabilities that change how mercid syncs, and what each buys. */
 static const struct {
@@ -172,71 +166,6 @@ probe_imap_caps(struct probe_report *r, const char *caps)
 }
 
 static bool
-probe_list_flag(const struct mailimap_mailbox_list *mb, const char *ext, int sflag)
-{
-	clistiter *it;
-
-	if (mb->mb_flag == NULL)
-		return false;
-	if (sflag && mb->mb_flag->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
-	    mb->mb_flag->mbf_sflag == sflag)
-		return true;
-	for (it = clist_begin(mb->mb_flag->mbf_oflags); ext && it; it = clist_next(it)) {
-		struct mailimap_mbx_list_oflag *of = clist_content(it);
-
-		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && of->of_flag_ext &&
-		    strcasecmp(of->of_flag_ext, ext) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool
-probe_selectable(const struct mailimap_mailbox_list *mb)
-{
-	return mb->mb_name &&
-	       !probe_list_flag(mb, "NonExistent", MAILIMAP_MBX_LIST_SFLAG_NOSELECT);
-}
-
-/* The \Sent special-use folder (*special set), else the best well-known
- * name, also under "INBOX."; NULL when none. As imap_sync decides. */
-static const char *
-probe_find_sent(clist *list, bool *special)
-{
-	const char *best = NULL;
-	size_t best_rank = SIZE_MAX, k;
-	clistiter *it;
-
-	*special = false;
-	for (it = clist_begin(list); it; it = clist_next(it)) {
-		const struct mailimap_mailbox_list *mb = clist_content(it);
-		char *name;
-
-		if (!probe_selectable(mb))
-			continue;
-		if (probe_list_flag(mb, "Sent", 0)) {
-			*special = true;
-			return mb->mb_name;
-		}
-		if ((name = imap_utf7_decode(mb->mb_name)) == NULL)
-			continue;
-		for (k = 0; probe_sent_names[k] && k < best_rank; k++) {
-			size_t nl = strlen(name), cl = strlen(probe_sent_names[k]);
-			bool under_inbox = nl == cl + 6 && strncasecmp(name, "INBOX", 5) == 0 &&
-					   name[5] == mb->mb_delimiter;
-
-			if (strcmp(name, probe_sent_names[k]) == 0 ||
-			    (under_inbox && strcmp(name + 6, probe_sent_names[k]) == 0)) {
-				best = mb->mb_name;
-				best_rank = k;
-			}
-		}
-		free(name);
-	}
-	return best;
-}
-
-static bool
 probe_list_has(clist *list, const char *raw)
 {
 	clistiter *it;
@@ -244,7 +173,7 @@ probe_list_has(clist *list, const char *raw)
 	for (it = clist_begin(list); it; it = clist_next(it)) {
 		const struct mailimap_mailbox_list *mb = clist_content(it);
 
-		if (!probe_selectable(mb))
+		if (!imap_folder_selectable(mb))
 			continue;
 		if (strcasecmp(raw, "INBOX") == 0 ? strcasecmp(mb->mb_name, "INBOX") == 0 :
 		    strcmp(mb->mb_name, raw) == 0)
@@ -312,7 +241,7 @@ probe_imap_folders(struct probe_report *r, struct imap_session *s)
 	}
 	if (a->folders == NULL) {
 		probe_folder_add(&b, s->imap, "INBOX", NULL);
-		sent = probe_find_sent(list, &special);
+		sent = imap_folder_find_sent(list, &special);
 		if (sent && strcasecmp(sent, "INBOX") != 0)
 			probe_folder_add(&b, s->imap, sent,
 					 special ? "\\Sent special-use" : "found by name, no \\Sent mark");
