@@ -613,8 +613,9 @@ mailbuild_render(const struct mail_out *m, char **out, size_t *len, char **err)
 	bd = render_content_type(&b, m);
 	if (m->lang)
 		buf_printf(&b, "Content-Language: %s\r\n", m->lang);
-	buf_adds(&b, "Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\n");
-	if (m->nudge)
+	if (!m->draft)
+		buf_adds(&b, "Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\n");
+	if (m->nudge && !m->draft)
 		header_text(&b, "X-Merci-Nudge", m->nudge);
 	buf_adds(&b, "\r\n");
 	render_body(&b, m, bd);

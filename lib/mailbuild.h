@@ -11,6 +11,7 @@
 #ifndef MERCI_MAILBUILD_H
 #define MERCI_MAILBUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,10 +29,13 @@ struct mail_out {
 	int tz_offset_min;         /* for the Date header, e.g. -240 */
 	const char *lang;          /* Content-Language, e.g. "fr" */
 	const char *nudge;         /* X-Merci-Nudge value, e.g. "thank-you 42"; NULL for none */
+	bool draft;                /* the owner's own mail to be (server_tasks.h): none of
+				      the automated headers below, nor X-Merci-Nudge */
 };
 
-/* Renders m. Always adds MIME-Version, Auto-Submitted: auto-generated and
- * X-Auto-Response-Suppress: All; the body always ends with a line break.
+/* Renders m. Always adds MIME-Version; unless m->draft, also Auto-Submitted:
+ * auto-generated and X-Auto-Response-Suppress: All (what the owner sends
+ * from a draft is a person's mail). The body always ends with a line break.
  * Returns 0 with *out newly allocated (NUL terminated, *len bytes, CRLF
  * line ends), or -1 with *err a newly allocated one-line reason. */
 int mailbuild_render(const struct mail_out *m, char **out, size_t *len, char **err);
