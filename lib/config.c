@@ -783,6 +783,23 @@ k_ignore(struct parse *ps, const struct key_def *k, const char *value)
 	n->n_ignore = count;
 }
 
+static void
+k_drafts(struct parse *ps, const struct key_def *k, const char *value)
+{
+	bool *field = &ps->c->nudges.drafts;
+
+	(void)k;
+	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
+	    strcasecmp(value, "on") == 0)
+		*field = true;
+	else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 ||
+		 strcasecmp(value, "off") == 0)
+		*field = false;
+	else
+		perr(ps, ps->lineno, "drafts = \"%s\" is neither yes nor no; write drafts = yes "
+		     "for a ready thank-you in the Drafts folder, or drafts = no", value);
+}
+
 /* ---- the key tables ---- */
 
 #define ACCT(f) offsetof(struct config_account, f)
@@ -838,6 +855,7 @@ static const struct key_def nudges_keys[] = {
 	{ "digest", k_digest, 0, 0, false },
 	{ "quiet_hours", k_quiet_hours, 0, 0, false },
 	{ "ignore", k_ignore, 0, 0, true },
+	{ "drafts", k_drafts, 0, 0, false },
 	{ NULL, NULL, 0, 0, false },
 };
 

@@ -67,6 +67,7 @@ struct config_nudges {
 	int quiet_start, quiet_end; /* minutes after midnight */
 	char **ignore;              /* address globs */
 	size_t n_ignore;
+	bool drafts;                /* default false: a thank-you draft in \Drafts */
 };
 
 /* [tag NAME]: delays for the contacts bearing a tag; 0 = not set (the
