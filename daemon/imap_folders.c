@@ -14,6 +14,11 @@ static const char *const sent_names[] = {
 	"[Gmail]/Sent Mail", NULL,
 };
 
+/* The same for Drafts. */
+static const char *const drafts_names[] = {
+	"Drafts", "Brouillons", "[Gmail]/Drafts", "[Gmail]/Brouillons", "Draft", NULL,
+};
+
 bool
 imap_folder_has_flag(const struct mailimap_mailbox_list *mb, const char *ext, int sflag)
 {
@@ -41,8 +46,10 @@ imap_folder_selectable(const struct mailimap_mailbox_list *mb)
 	       !imap_folder_has_flag(mb, "NonExistent", MAILIMAP_MBX_LIST_SFLAG_NOSELECT);
 }
 
-const char *
-imap_folder_find_sent(clist *list, bool *special)
+/* The folder flagged ext, else the one whose decoded name comes first in
+ * names (also directly under INBOX). */
+static const char *
+folder_find_special(clist *list, const char *ext, const char *const *names, bool *special)
 {
 	const char *best = NULL;
 	size_t best_rank = SIZE_MAX, k;
@@ -55,19 +62,19 @@ imap_folder_find_sent(clist *list, bool *special)
 
 		if (!imap_folder_selectable(mb))
 			continue;
-		if (imap_folder_has_flag(mb, "Sent", 0)) {
+		if (imap_folder_has_flag(mb, ext, 0)) {
 			*special = true;
 			return mb->mb_name;
 		}
 		if ((name = imap_utf7_decode(mb->mb_name)) == NULL)
 			continue;
-		for (k = 0; sent_names[k] && k < best_rank; k++) {
-			size_t nl = strlen(name), cl = strlen(sent_names[k]);
+		for (k = 0; names[k] && k < best_rank; k++) {
+			size_t nl = strlen(name), cl = strlen(names[k]);
 			bool under_inbox = nl == cl + 6 && strncasecmp(name, "INBOX", 5) == 0 &&
 					   name[5] == mb->mb_delimiter;
 
-			if (strcmp(name, sent_names[k]) == 0 ||
-			    (under_inbox && strcmp(name + 6, sent_names[k]) == 0)) {
+			if (strcmp(name, names[k]) == 0 ||
+			    (under_inbox && strcmp(name + 6, names[k]) == 0)) {
 				best = mb->mb_name;
 				best_rank = k;
 			}
@@ -75,4 +82,16 @@ imap_folder_find_sent(clist *list, bool *special)
 		free(name);
 	}
 	return best;
+}
+
+const char *
+imap_folder_find_sent(clist *list, bool *special)
+{
+	return folder_find_special(list, "Sent", sent_names, special);
+}
+
+const char *
+imap_folder_find_drafts(clist *list, bool *special)
+{
+	return folder_find_special(list, "Drafts", drafts_names, special);
 }

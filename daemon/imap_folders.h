@@ -1,6 +1,7 @@
 /* imap_folders: reading a LIST answer the way merci does, shared by the
- * IMAP child (which folders to sync) and the connection probe (what
- * `merci init` reports), so both always name the same Sent folder. */
+ * IMAP child (which folders to sync, where drafts go) and the connection
+ * probe (what `merci init` reports), so both always name the same Sent
+ * folder. */
 #ifndef MERCI_IMAP_FOLDERS_H
 #define MERCI_IMAP_FOLDERS_H
 
@@ -16,5 +17,7 @@ bool imap_folder_selectable(const struct mailimap_mailbox_list *mb);
  * (Sent, Sent Items, Sent Messages, Envoyés, Éléments envoyés, [Gmail]/Sent
  * Mail), also under "INBOX."; the raw name as listed, or NULL when none. */
 const char *imap_folder_find_sent(clist *list, bool *special);
+/* The same for the \Drafts folder (Drafts, Brouillons, [Gmail]/Drafts). */
+const char *imap_folder_find_drafts(clist *list, bool *special);
 
 #endif
