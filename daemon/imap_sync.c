@@ -36,6 +36,7 @@
 #include "imap_session.h"
 #include "imap_sync.h"
 #include "imap_folders.h"
+#include "imap_tasks.h"
 #include "imap_utf7.h"
 #include "log.h"
 #include "msg.h"
@@ -1069,6 +1070,22 @@ sync_end(struct sync *sy, enum record_type type)
 	return sync_emit(sy, &r, 1);
 }
 
+/* The round's chores (imap_tasks.h: \Seen on applied replies, drafts),
+ * once every batch is written: the parent answers after committing them,
+ * so what this round ingested is already on its list. */
+static int
+sync_tasks(struct sync *sy)
+{
+	int r;
+
+	if (sync_flush(sy) < 0 || (sy->sess == NULL && sync_reopen(sy) < 0))
+		return -1;
+	r = imap_tasks_run(sy->sess, sy->job->fd, sy->job->acct->timeout * 3 + 30, &sy->fail);
+	if (r == -2)
+		sy->parent_gone = 1;
+	return r < 0 ? -1 : 0;
+}
+
 /* ---- IDLE ---- */
 
 /* Bytes the next read returns although the socket will not turn readable:
@@ -1190,13 +1207,13 @@ sync_all(struct sync *sy)
 		return -1;
 	sy->can_idle = sy->job->idle && mailimap_has_idle(sy->sess->imap);
 	sy->ft = sync_fetch_type();
-	if (sync_round(sy) < 0)
+	if (sync_round(sy) < 0 || sync_tasks(sy) < 0)
 		return -1;
 	if (!sy->can_idle)
 		return sync_end(sy, REC_DONE);
 	for (;;) {
 		if (sync_end(sy, REC_IDLE) < 0 || sync_idle_wait(sy) < 0 ||
-		    sync_round(sy) < 0)
+		    sync_round(sy) < 0 || sync_tasks(sy) < 0)
 			return -1;
 	}
 }

@@ -3,7 +3,8 @@
  * The child connects (imap_session), picks the folders, fetches new header
  * blocks in UID batches and streams them to the parent as records
  * (lib/record.h) over a socket. It never touches the store: the parent's
- * checkpoints arrive as a snapshot taken before the fork. */
+ * checkpoints arrive as a snapshot taken before the fork. After each round
+ * it asks the parent for the round's chores and does them (imap_tasks.h). */
 #ifndef MERCI_IMAP_SYNC_H
 #define MERCI_IMAP_SYNC_H
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "record.h"
+#include "server_tasks.h"
 #include "store.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -167,6 +169,45 @@ batch_push(struct runner *r, struct record *rec)
 	memset(rec, 0, sizeof *rec);
 }
 
+/* Writes all of b to the child, which waits for it (our end of the socket
+ * does not block; a child that reads nothing for this long is stuck). */
+static int
+runner_send(struct runner *r, const struct buf *b)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < b->len) {
+		n = send(r->fd, b->data + off, b->len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN &&
+		    poll(&(struct pollfd){ .fd = r->fd, .events = POLLOUT }, 1, 5000) > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* The child asks for the round's chores (lib/server_tasks.h): every batch
+ * it sent before is committed by now, so a reply ingested this round is
+ * on the list. */
+static int
+runner_tasks_answer(struct runner *r)
+{
+	struct buf b = { 0 };
+	int rc = 0;
+
+	if (server_tasks_answer(r->d->store, r->d->cfg, r->account_id, time_now(), &b) < 0)
+		rc = -2;
+	else if (runner_send(r, &b) < 0)
+		runner_fail(r, RECERR_TEMP, "cannot answer the IMAP process: %s", strerror(errno));
+	buf_free(&b);
+	return rc;
+}
+
 /* Every record belongs to the folder the child announced last. */
 static bool
 record_in_folder(const struct record *rec, const char *folder)
@@ -211,6 +252,11 @@ runner_handle(struct runner *r, struct record *rec)
 			return -1;
 		runner_cycle_end(r);
 		return 0;
+	case REC_TASKS:
+		return r->n_batch ? -1 : runner_tasks_answer(r);
+	case REC_SEEN:
+	case REC_DRAFT:
+		return server_tasks_done(r->d->store, r->account_id, rec, time_now()) < 0 ? -2 : 0;
 	case REC_ERROR:
 		free(r->error);
 		r->error = xstrdup(rec->text ? rec->text : "unknown IMAP error");

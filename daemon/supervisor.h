@@ -12,7 +12,11 @@
  * (REC_IDLE, lib/record.h): each round it reports is recorded like a
  * finished sync (daemon_runner_finished), and it is then "idling": not busy,
  * watched by a stall timer of its IDLE wait plus a margin, killed on reload
- * or runner_free. When it fails, the usual backoff and reconnect follow. */
+ * or runner_free. When it fails, the usual backoff and reconnect follow.
+ *
+ * After each round's batches the child asks for the round's chores
+ * (REC_TASKS): the runner answers with the list lib/server_tasks.c keeps
+ * (\Seen flags, drafts) and drops each row the child reports done. */
 #ifndef MERCI_SUPERVISOR_H
 #define MERCI_SUPERVISOR_H
 

@@ -293,7 +293,7 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	if (store_exchange_insert(st, account_id, &e, &xid) < 0 ||
 	    participants_add(st, xid, &addrs) < 0)
 		goto out;
-	if (answered && reply_hook_apply(st, cfg, answered, m, now) < 0)
+	if (answered && reply_hook_apply(st, cfg, account_id, answered, m, now) < 0)
 		goto out;
 	/* Automated mail never makes a contact, whoever it is addressed to. */
 	if (outbound && !reason && contacts_make(st, cfg, &addrs, now) < 0)

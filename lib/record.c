@@ -24,8 +24,8 @@ enum rec_tag {
 	T_SUBJECT = 20, T_FROM = 21, T_TO = 22, T_CC = 23, T_REPLY_TO = 24,
 	T_LIST_ID = 25, T_LIST_UNSUB = 26, T_PRECEDENCE = 27,
 	T_AUTO_SUBMITTED = 28, T_X_AUTOREPLY = 29, T_TEXT_PREFIX = 30,
-	T_TEXT_BODY = 31,
-	T_MAX = 32
+	T_TEXT_BODY = 31, T_ID = 32, T_DATA = 33,
+	T_MAX = 34
 };
 
 #define BIT(t) (1ull << (t))
@@ -46,6 +46,9 @@ static const uint64_t rec_allowed[] = {
 	[REC_DONE] = 0,
 	[REC_ERROR] = BIT(T_ERR_CLASS) | BIT(T_TEXT),
 	[REC_IDLE] = 0,
+	[REC_TASKS] = 0,
+	[REC_SEEN] = BIT(T_FOLDER) | BIT(T_UIDVALIDITY) | BIT(T_UID),
+	[REC_DRAFT] = BIT(T_ID) | BIT(T_TEXT) | BIT(T_DATA),
 };
 
 static const uint64_t rec_required[] = {
@@ -57,6 +60,9 @@ static const uint64_t rec_required[] = {
 	[REC_DONE] = 0,
 	[REC_ERROR] = BIT(T_ERR_CLASS),
 	[REC_IDLE] = 0,
+	[REC_TASKS] = 0,
+	[REC_SEEN] = BIT(T_FOLDER) | BIT(T_UIDVALIDITY) | BIT(T_UID),
+	[REC_DRAFT] = BIT(T_ID),
 };
 
 /* ---- encoding ---- */
@@ -240,6 +246,17 @@ rec_encode_payload(const struct record *r, struct buf *b, size_t max)
 		break;
 	case REC_DONE:
 	case REC_IDLE:
+	case REC_TASKS:
+		break;
+	case REC_SEEN:
+		rec_field_str(b, T_FOLDER, r->folder ? r->folder : "", max);
+		rec_field_u32(b, T_UIDVALIDITY, r->uidvalidity);
+		rec_field_u32(b, T_UID, r->uid);
+		break;
+	case REC_DRAFT:
+		rec_field_i64(b, T_ID, r->id);
+		rec_field_str(b, T_TEXT, r->text, max);
+		rec_field_text(b, T_DATA, r->data, max, true);
 		break;
 	case REC_ERROR:
 		rec_field_u32(b, T_ERR_CLASS, r->err_class >= RECERR_TEMP &&
@@ -428,6 +445,12 @@ rec_get_field(struct record *r, int tag, const unsigned char *p, size_t n,
 	case T_EXISTS: return rec_get_u32(&r->exists, p, n, err);
 	case T_UID: return rec_get_u32(&r->uid, p, n, err);
 	case T_TEXT: return rec_get_str(&r->text, p, n, err);
+	case T_DATA: return rec_get_text(&r->data, p, n, err, true);
+	case T_ID:
+		if (n != 8)
+			return rec_fail(err, "id field of wrong size");
+		r->id = (int64_t)((uint64_t)rec_get32(p) << 32 | rec_get32(p + 4));
+		return 0;
 	case T_ERR_CLASS:
 		if (rec_get_u32(&v, p, n, err) < 0)
 			return -1;
@@ -502,7 +525,7 @@ record_decode(const void *data, size_t len, struct record *r, size_t *consumed,
 		return rec_fail(err, "empty frame");
 	if (len - 4 < plen)
 		return 0;
-	if (p[4] < REC_HELLO || p[4] > REC_IDLE)
+	if (p[4] < REC_HELLO || p[4] > REC_TYPE_LAST)
 		return rec_fail(err, "unknown record type");
 	r->type = (enum record_type)p[4];
 	if (rec_get_fields(r, p + 5, plen - 1, err) < 0 ||
@@ -519,6 +542,7 @@ record_free(struct record *r)
 {
 	free(r->folder);
 	free(r->text);
+	free(r->data);
 	msg_free(&r->msg);
 	memset(r, 0, sizeof(*r));
 }

@@ -15,7 +15,16 @@
  * or IDLE instead of DONE: the sync ended well, and the child stays connected
  *   and waits for new mail (IMAP IDLE); each later wake repeats the folders
  *   and batches and ends with IDLE again, on the same stream
- * or ERROR at any point (the child then exits). */
+ * or ERROR at any point (the child then exits).
+ *
+ * Between the last batch of a round and its DONE or IDLE the child asks for
+ * the round's chores (lib/server_tasks.h) and the stream runs both ways:
+ *   child  -> parent: TASKS                  (every batch sent; what else?)
+ *   parent -> child:  SEEN..., DRAFT..., TASKS (the list, closed by TASKS)
+ *   child  -> parent: SEEN..., DRAFT...      (each one done: forget it)
+ * The parent's only other bytes to the child are single non-zero wake bytes
+ * ("sync now", see supervisor.c); a frame's first byte is always zero (its
+ * length is below 2^24), so the child tells the two apart. */
 #ifndef MERCI_RECORD_H
 #define MERCI_RECORD_H
 
@@ -37,7 +46,12 @@ enum record_type {
 	REC_DONE = 6,
 	REC_ERROR = 7,
 	REC_IDLE = 8,
+	REC_TASKS = 9,       /* see above: the child's question, the parent's end of list */
+	REC_SEEN = 10,       /* folder, uidvalidity, uid: flag it \Seen / it is flagged */
+	REC_DRAFT = 11,      /* id (a nudge), text (its Message-ID), data: append
+				the draft / id alone: it is in the Drafts folder */
 };
+#define REC_TYPE_LAST REC_DRAFT
 
 /* Error classes carried by REC_ERROR, so the parent knows whether to retry. */
 enum record_err {
@@ -55,7 +69,9 @@ struct record {
 	uint32_t uidnext;        /* FOLDER */
 	uint32_t exists;         /* FOLDER */
 	uint32_t uid;            /* SKIP: the skipped uid; BATCH_END: last uid covered */
-	char *text;              /* HELLO: capabilities; SKIP/ERROR: reason */
+	char *text;              /* HELLO: capabilities; SKIP/ERROR: reason; DRAFT: Message-ID */
+	int64_t id;              /* DRAFT: the nudge the draft is for */
+	char *data;              /* DRAFT, parent to child: the message, LF line ends */
 	int err_class;           /* ERROR: enum record_err */
 	struct msg msg;          /* MSG */
 };

@@ -13,6 +13,7 @@
 #include "msg.h"
 #include "outbox.h"
 #include "reply_cmd.h"
+#include "server_tasks.h"
 #include "xalloc.h"
 
 /* mailbuild_message_id's ids start so: any other id costs no query (the
@@ -79,8 +80,8 @@ reply_hook_match(struct store *st, const struct config *cfg, const struct msg *m
 }
 
 int
-reply_hook_apply(struct store *st, const struct config *cfg, int64_t outbox_id,
-		 const struct msg *m, int64_t now)
+reply_hook_apply(struct store *st, const struct config *cfg, int64_t account_id,
+		 int64_t outbox_id, const struct msg *m, int64_t now)
 {
 	struct reply_cmd cmds[REPLY_CMD_MAX];
 	char *text;
@@ -103,5 +104,7 @@ reply_hook_apply(struct store *st, const struct config *cfg, int64_t outbox_id,
 	rc = outbox_apply_reply(st, outbox_id, cmds, n, now);
 	if (rc == 1)
 		rc = outbox_queue_help(st, cfg, outbox_id, now);
+	else if (rc == 0 && m->folder && m->uid)
+		rc = server_tasks_seen_add(st, account_id, m->folder, m->uid, now);
 	return rc < 0 ? -1 : 0;
 }

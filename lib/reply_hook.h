@@ -29,8 +29,11 @@ int reply_hook_match(struct store *st, const struct config *cfg, const struct ms
 
 /* Applies m's commands to the nudges of outbox_id and queues the help reply
  * when one is not understood. A reply without readable text (none fetched)
- * is recorded but not acted on. 0, or -1 on a store error. */
-int reply_hook_apply(struct store *st, const struct config *cfg, int64_t outbox_id,
-		     const struct msg *m, int64_t now);
+ * is recorded but not acted on. A reply applied in full is noted to be
+ * flagged \Seen in the account's mailbox (server_tasks.h); one that got the
+ * help, or was not acted on, stays unread: the owner should see it failed.
+ * 0, or -1 on a store error. */
+int reply_hook_apply(struct store *st, const struct config *cfg, int64_t account_id,
+		     int64_t outbox_id, const struct msg *m, int64_t now);
 
 #endif

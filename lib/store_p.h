@@ -134,6 +134,14 @@ enum store_stmt {
 	STMT_PARTICIPANT_ADD2,
 	STMT_PARTICIPANT_ADD3,
 	STMT_PARTICIPANT_ADD4,
+	/* server_tasks.c: \Seen on applied replies, drafts (issue 4) */
+	STMT_T_SEEN_ADD,
+	STMT_T_SEEN_LIST,
+	STMT_T_SEEN_DONE,
+	STMT_T_DRAFT_DUE,
+	STMT_T_DRAFT_ADD,
+	STMT_T_DRAFT_LIST,
+	STMT_T_DRAFT_DONE,
 	STMT_COUNT_
 };
 

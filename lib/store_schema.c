@@ -243,6 +243,30 @@ static const char *const migrations[] = {
 	"DROP TABLE outbox_item;"
 	"ALTER TABLE outbox_item_v5 RENAME TO outbox_item;"
 	"CREATE INDEX outbox_item_nudge ON outbox_item (nudge_id);",
+
+	/* 6: what merci changes in the owner's mailbox (server_tasks.c): the
+	 * owner's applied replies still to flag \Seen, and the thank-you
+	 * drafts for \Drafts, each kept until the IMAP child reports it done,
+	 * so a crash redoes the step instead of losing or doubling it. */
+	"CREATE TABLE seen_pending ("
+	"  account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,"
+	"  folder TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (account_id, folder, uidvalidity, uid)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE draft ("
+	"  nudge_id INTEGER PRIMARY KEY REFERENCES nudge(id) ON DELETE CASCADE,"
+	"  account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,"
+	"  message_id TEXT NOT NULL UNIQUE,"  /* searched for before a new APPEND */
+	"  data BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"   CHECK (state = 'pending' OR state = 'appended'),"
+	"  created_at INTEGER NOT NULL,"
+	"  appended_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX draft_pending ON draft (account_id, state);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

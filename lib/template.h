@@ -1,6 +1,7 @@
 /* template: the texts of the mail merci sends its owner, one file per
  * language and kind: conf/templates/{fr,en}/{thank-you,reciprocity,
- * keep-in-touch,follow-up,prospecting,digest,help}.txt.
+ * keep-in-touch,follow-up,prospecting,digest,help}.txt, and of the draft
+ * the owner may send a referrer (draft-thank-you.txt, server_tasks.h).
  *
  * A file is "Subject: ..." on its first line, a blank line, then the body.
  * Placeholders are {{name}} {{email}} {{evidence}} {{due}} {{kind}} {{id}}

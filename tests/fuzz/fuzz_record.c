@@ -45,9 +45,10 @@ check_record(const struct record *r)
 {
 	const struct msg *m = &r->msg;
 
-	FUZZ_CHECK(r->type >= REC_HELLO && r->type <= REC_IDLE);
+	FUZZ_CHECK(r->type >= REC_HELLO && r->type <= REC_TYPE_LAST);
 	check_str(r->folder, false);
 	check_str(r->text, false);
+	check_str(r->data, true);
 	if (r->type == REC_ERROR)
 		FUZZ_CHECK(r->err_class >= RECERR_TEMP && r->err_class <= RECERR_PROTOCOL);
 	if (r->type == REC_FOLDER || r->type == REC_SKIP || r->type == REC_BATCH_END)
@@ -100,7 +101,12 @@ record_eq(const struct record *a, const struct record *b)
 		return a->uidvalidity == b->uidvalidity && a->uid == b->uid;
 	case REC_DONE:
 	case REC_IDLE:
+	case REC_TASKS:
 		return true;
+	case REC_SEEN:
+		return a->uidvalidity == b->uidvalidity && a->uid == b->uid;
+	case REC_DRAFT:
+		return a->id == b->id && str_eq(a->data, b->data);
 	case REC_ERROR:
 		return a->err_class == b->err_class && str_eq(a->text, b->text);
 	case REC_MSG:

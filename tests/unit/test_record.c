@@ -177,6 +177,34 @@ test_other_round_trips(void)
 	record_free(&out);
 
 	buf_reset(&b);
+	in = (struct record){ .type = REC_SEEN, .folder = "Boîte", .uidvalidity = 7, .uid = 42 };
+	record_encode(&in, &b);
+	CHECK_INT(decode_all(&b, &out), 1);
+	CHECK_INT(out.type, REC_SEEN);
+	CHECK_STR(out.folder, "Boîte");
+	CHECK_INT(out.uidvalidity, 7);
+	CHECK_INT(out.uid, 42);
+	record_free(&out);
+
+	/* A draft crosses with its line ends; an id alone says it was appended. */
+	buf_reset(&b);
+	in = (struct record){ .type = REC_DRAFT, .id = 5000000000LL,
+	    .data = "Subject: Merci\n\nBonjour,\n" };
+	record_encode(&in, &b);
+	CHECK_INT(decode_all(&b, &out), 1);
+	CHECK_INT(out.type, REC_DRAFT);
+	CHECK(out.id == 5000000000LL);
+	CHECK_STR(out.data, "Subject: Merci\n\nBonjour,\n");
+	record_free(&out);
+
+	buf_reset(&b);
+	in = (struct record){ .type = REC_TASKS };
+	record_encode(&in, &b);
+	CHECK_INT(decode_all(&b, &out), 1);
+	CHECK_INT(out.type, REC_TASKS);
+	record_free(&out);
+
+	buf_reset(&b);
 	in = (struct record){ .type = REC_ERROR, .err_class = RECERR_TLS,
 	    .text = "certificate does not match host" };
 	record_encode(&in, &b);
@@ -286,8 +314,8 @@ test_malformed(void)
 	buf_addc(&p, 0);
 	expect_bad(&p, "record type 0");
 	buf_reset(&p);
-	buf_addc(&p, 9);
-	expect_bad(&p, "record type 9");
+	buf_addc(&p, REC_TYPE_LAST + 1);
+	expect_bad(&p, "record type past the last");
 
 	msg_payload(&p, "INBOX", 5);
 	buf_addc(&p, T_SUBJECT);
