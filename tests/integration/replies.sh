@@ -6,7 +6,10 @@
 # "reporter 7j", "sourdine", "dismiss" above a quoted copy, "2 done" to the
 # digest, "bonjour" twice. The next run applies each to exactly its nudge,
 # answers the unknown word with one help message, and neither these replies
-# nor merci's own mail coming back into INBOX makes a contact.
+# nor merci's own mail coming back into INBOX makes a contact. The replies
+# arrive unread: each one applied is flagged \Seen on the server by that
+# same run, the one answered with the help and an ordinary message stay
+# unread, and a flag noted under an old UIDVALIDITY is dropped unapplied.
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
@@ -98,7 +101,26 @@ reply() {
 		printf 'Content-Transfer-Encoding: 8bit\r\n\r\n'
 		printf '%s\n' "$2" | sed 's/$/\r/'
 	} >"$T/reply-$n.eml"
-	dovecot_append INBOX "$T/reply-$n.eml" || die "APPEND failed"
+	append_unseen "$T/reply-$n.eml"
+}
+# append_unseen FILE: into INBOX without \Seen, as new mail arrives (the
+# test helper appends read mail).
+append_unseen() {
+	dovecot_imap '
+typ, data = M.append("INBOX", None, None, open(sys.argv[1], "rb").read())
+sys.exit(0 if typ == "OK" else 1)' "$1" || die "APPEND of $1 failed"
+}
+# seen MESSAGE-ID: "yes" when the message with that id in INBOX is \Seen.
+seen() {
+	dovecot_imap '
+M.select("INBOX", readonly=True)
+typ, data = M.uid("SEARCH", "HEADER", "Message-ID", sys.argv[1])
+uids = data[0].split()
+if len(uids) != 1:
+    print("%d messages" % len(uids))
+    sys.exit(0)
+typ, data = M.uid("FETCH", uids[0], "(FLAGS)")
+print("yes" if b"\\Seen" in data[0] else "no")' "$1"
 }
 DIGEST_MID=$(q "SELECT message_id FROM outbox WHERE kind = 'digest'")
 LINE2=$(q "SELECT i.nudge_id FROM outbox o JOIN outbox_item i ON i.outbox_id = o.id
@@ -113,8 +135,18 @@ reply "$(mid 105)" "bonjour"
 reply "$DIGEST_MID" "2 done"
 # merci's own mail comes back into INBOX (sent to the owner).
 dovecot_append INBOX "$MD"/new/* || die "APPEND of merci's mail failed"
+# And an ordinary message from the owner, unread, answering nothing of merci's.
+printf 'From: Camille Roy <camille@example.org>\r\nTo: Jean Dupont <jean@example.com>\r\nSubject: Note\r\nDate: Fri, 25 Sep 2026 08:30:00 +0000\r\nMessage-ID: <plain-1@mail.example.org>\r\n\r\nfait\r\n' >"$T/plain.eml"
+append_unseen "$T/plain.eml"
 CONTACTS=$(q "SELECT count(*) FROM contact")
 run replies "$NOW2"
+
+for i in 1 2 3 4 6; do
+	check_eq "applied reply $i is flagged \\Seen by the same run" yes "$(seen "reply-$i@mail.example.org")"
+done
+check_eq "the reply answered with the help stays unread" no "$(seen reply-5@mail.example.org)"
+check_eq "a message that is no command stays unread" no "$(seen plain-1@mail.example.org)"
+check_eq "no \\Seen flag left to set" 0 "$(q "SELECT count(*) FROM seen_pending")"
 
 "$MERCI" --config "$CONF" --json nudges list --all >"$T/nudges.json" ||
 	die "merci nudges list failed"
@@ -155,16 +187,26 @@ reply "$(mid 105)" "encore bonjour"
 dovecot_append INBOX "$(grep -l '^In-Reply-To:' "$MD"/new/* | head -n 1)" || die "APPEND failed"
 run again "$NOW3"
 check_eq "a second unknown reply gets no second help" 7 "$(delivered)"
+check_eq "and stays unread" no "$(seen reply-7@mail.example.org)"
 check_eq "nudge 105 still waits" sent "$(q "SELECT state FROM nudge WHERE contact_id = 105")"
 check_eq "no contact made by the replies or by merci's mail" "$CONTACTS" \
 	"$(q "SELECT count(*) FROM contact")"
 check_eq "no nudge made either" 7 "$(q "SELECT count(*) FROM nudge")"
 
-# Read again from scratch (UIDVALIDITY reset): nothing changes.
+# Read again from scratch (UIDVALIDITY reset): nothing changes. A flag
+# still to set from before the reset names a UID that now means another
+# message: it is dropped, not applied.
 q "UPDATE nudge SET state = 'sent' WHERE contact_id = 101"
+UID7=$(dovecot_imap '
+M.select("INBOX", readonly=True)
+print(M.uid("SEARCH", "HEADER", "Message-ID", "reply-7@mail.example.org")[1][0].decode())')
 dovecot_uidvalidity_reset INBOX
+q "INSERT INTO seen_pending (account_id, folder, uidvalidity, uid, created_at)
+   SELECT id, 'INBOX', $DOVECOT_OLD_UIDVALIDITY, $UID7, $NOW_S FROM account" || die "seen_pending"
 run reread "$NOW3"
 check_eq "a reply read twice acts once" sent "$(q "SELECT state FROM nudge WHERE contact_id = 101")"
 check_eq "and sends nothing" 7 "$(delivered)"
+check_eq "a flag noted under the old UIDVALIDITY is dropped" 0 "$(q "SELECT count(*) FROM seen_pending")"
+check_eq "without flagging what that UID names now" no "$(seen reply-7@mail.example.org)"
 
 test_finish
