@@ -287,16 +287,6 @@ on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 
 /* ---- the control socket's answers (control.h) ---- */
 
-static size_t
-daemon_busy_count(const struct daemon *d)
-{
-	size_t busy = 0;
-
-	for (size_t i = 0; i < d->n_runners; i++)
-		busy += runner_busy(d->runners[i]);
-	return busy;
-}
-
 static char *
 control_status_json(void *ctx)
 {
@@ -328,14 +318,13 @@ static char *
 control_status_text(void *ctx)
 {
 	struct daemon *d = ctx;
-	int64_t queued = 0, failed = 0;
-	char started[32];
+	char started[32], *line = status_line(d), *text;
 
-	outbox_counts(d->store, &queued, &failed);
-	return xasprintf("running (pid %d, since %s): %zu account(s), %zu syncing now; "
-			 "outbox: %lld queued, %lld failed", (int)getpid(),
-			 time_format_local(d->started, started, sizeof started), d->n_runners,
-			 daemon_busy_count(d), (long long)queued, (long long)failed);
+	text = xasprintf("running (pid %d, since %s): %s%s", (int)getpid(),
+			 time_format_local(d->started, started, sizeof started),
+			 d->ready ? "" : "first sync: ", line);
+	free(line);
+	return text;
 }
 
 static int

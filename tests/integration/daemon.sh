@@ -107,6 +107,7 @@ check_json "merci status sees the running daemon" "$OUT_FILE" daemon.running tru
 check_json "the daemon reports its pid" "$OUT_FILE" daemon.live.pid "$daemon"
 run_cmd status_text "$MERCI" --config "$TEST_DIR/merci.conf" status
 check_grep "human status says the daemon runs" '^Daemon: +running \(pid [0-9]+' "$OUT_FILE"
+check_grep "and how its accounts are doing" '^Daemon: +running \(pid [0-9]+, since .*\): synced 1 account, ' "$OUT_FILE"
 mode=$(stat -c %a "$TEST_DIR/run/control")
 check_eq "the control socket is private" 600 "$mode"
 run_cmd sync "$MERCI" --config "$TEST_DIR/merci.conf" sync
