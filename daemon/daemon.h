@@ -32,6 +32,9 @@ struct daemon {
 	bool smtp_warned;            /* "no [smtp]" said once */
 	struct control *control;     /* owned: the control socket (not in --once) */
 	int64_t started;             /* Unix seconds */
+	bool ready;                  /* READY=1 sent (not in --once) */
+	sd_event_source *ready_timer; /* READY=1 at the latest when it fires */
+	int64_t nudges_due;          /* pending and due at the last rules run; -1 before */
 };
 
 /* Called by a runner when its sync attempt ended (ok or not). */

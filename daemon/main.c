@@ -21,12 +21,15 @@
 #include "log.h"
 #include "outbox.h"
 #include "rules.h"
+#include "status.h"
 #include "store.h"
 #include "supervisor.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #define TICK_USEC (60 * 1000000ULL)   /* due nudges, digest time, retries */
+/* READY=1 at the latest this long after start, however slow the first sync. */
+#define READY_MAX_SEC 30
 
 static void
 usage(FILE *f)
@@ -42,14 +45,64 @@ usage(FILE *f)
 	      "      --version       show the version\n", f);
 }
 
+/* STATUS=, with READY=1 in the same message when ready is set: systemctl
+ * then shows how the start went as soon as it returns. */
+static void
+daemon_notify(struct daemon *d, bool ready)
+{
+	char *line;
+
+	if (d->once)
+		return;
+	line = status_line(d);
+	sd_notifyf(0, "%sSTATUS=%s%s", ready ? "READY=1\n" : "", d->ready ? "" : "first sync: ",
+		   line);
+	free(line);
+}
+
 static void
 daemon_notify_status(struct daemon *d)
 {
-	size_t busy = 0;
+	daemon_notify(d, false);
+}
 
-	for (size_t i = 0; i < d->n_runners; i++)
-		busy += runner_busy(d->runners[i]);
-	sd_notifyf(0, "STATUS=%zu account(s), %zu syncing", d->n_runners, busy);
+/* READY=1 once every account has ended its first attempt, whether it
+ * synced or failed: a server that is down must not hold `systemctl start`
+ * until its timeout; STATUS= then says which account fails. A first sync
+ * still running after READY_MAX_SEC does not hold it either (timed_out). */
+static void
+daemon_ready(struct daemon *d, bool timed_out)
+{
+	if (d->ready || d->once)
+		return;
+	for (size_t i = 0; i < d->n_runners && !timed_out; i++)
+		if (runner_attempts(d->runners[i]) == 0)
+			return;
+	d->ready = true;
+	d->ready_timer = sd_event_source_disable_unref(d->ready_timer);
+	if (timed_out)
+		log_event(LOG_INFO, LOG_ID_READY, "ready; the first sync goes on in the background");
+	else
+		log_event(LOG_INFO, LOG_ID_READY, "ready: every account tried its first sync");
+	daemon_notify(d, true);
+}
+
+static int
+on_ready_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	daemon_ready(userdata, true);
+	return 0;
+}
+
+/* MERCI_READY_MAX (seconds, 1..READY_MAX_SEC) is a test knob: it shortens
+ * the wait for a first sync that hangs. Not for production. */
+static uint64_t
+ready_max_usec(void)
+{
+	const char *e = getenv("MERCI_READY_MAX");
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	return (uint64_t)(v >= 1 && v <= READY_MAX_SEC ? v : READY_MAX_SEC) * 1000000ULL;
 }
 
 static void
@@ -96,14 +149,18 @@ daemon_reload(struct daemon *d, char **err)
 	struct config *fresh = NULL;
 	char *why = NULL;
 
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
+	/* Before READY=1 the start is still under way: systemd expects no
+	 * reload then, and the new runners' first syncs decide readiness. */
+	if (d->ready)
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)monotonic_usec());
 	if (config_load(d->config_path, &fresh, &why) < 0) {
-		log_error("reload refused, keeping the running configuration:\n%s", why);
+		log_event(LOG_ERR, LOG_ID_RELOAD_REFUSED,
+			  "reload refused, keeping the running configuration:\n%s", why);
 		if (err)
 			*err = why;
 		else
 			free(why);
-		sd_notify(0, "READY=1");
+		daemon_notify(d, d->ready);
 		return -1;
 	}
 	if (strcmp(fresh->database, d->cfg->database) != 0)
@@ -113,11 +170,10 @@ daemon_reload(struct daemon *d, char **err)
 	fresh->database = xstrdup(d->cfg->database);
 	config_free(d->cfg);
 	d->cfg = fresh;
-	log_info("configuration reloaded from %s", d->config_path);
+	log_event(LOG_INFO, LOG_ID_RELOADED, "configuration reloaded from %s", d->config_path);
 	if (daemon_runners_start(d) < 0)
 		log_error("reload: cannot start the accounts");
-	sd_notify(0, "READY=1");
-	daemon_notify_status(d);
+	daemon_notify(d, d->ready);
 	return 0;
 }
 
@@ -139,6 +195,7 @@ daemon_rules(struct daemon *d, int64_t now)
 		log_error("rules: evaluation failed; nudges will be late, not lost");
 		return;
 	}
+	d->nudges_due = rs.due;
 	if (rs.created || rs.resolved || rs.woken)
 		log_info("rules: %lld new nudge(s), %lld resolved by themselves, %lld woken, "
 			 "%lld due", (long long)rs.created, (long long)rs.resolved,
@@ -177,7 +234,11 @@ daemon_delivery_idle(struct daemon *d)
 	struct delivery_counts c = { 0 };
 	int64_t queued = 0, failed = 0;
 
-	if (!d->once || d->n_done < d->n_runners)
+	if (!d->once) {
+		daemon_notify_status(d);
+		return;
+	}
+	if (d->n_done < d->n_runners)
 		return;
 	if (d->delivery)
 		delivery_counts_get(d->delivery, &c);
@@ -200,9 +261,10 @@ daemon_runner_finished(struct daemon *d, struct runner *r, bool ok)
 			daemon_cycle(d);
 		return;
 	}
-	daemon_notify_status(d);
 	if (daemon_idle(d))
 		daemon_cycle(d);
+	daemon_ready(d, false);
+	daemon_notify_status(d);
 	if (d->reload_pending && daemon_idle(d)) {
 		d->reload_pending = false;
 		daemon_reload(d, NULL);
@@ -224,16 +286,6 @@ on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 }
 
 /* ---- the control socket's answers (control.h) ---- */
-
-static size_t
-daemon_busy_count(const struct daemon *d)
-{
-	size_t busy = 0;
-
-	for (size_t i = 0; i < d->n_runners; i++)
-		busy += runner_busy(d->runners[i]);
-	return busy;
-}
 
 static char *
 control_status_json(void *ctx)
@@ -266,14 +318,13 @@ static char *
 control_status_text(void *ctx)
 {
 	struct daemon *d = ctx;
-	int64_t queued = 0, failed = 0;
-	char started[32];
+	char started[32], *line = status_line(d), *text;
 
-	outbox_counts(d->store, &queued, &failed);
-	return xasprintf("running (pid %d, since %s): %zu account(s), %zu syncing now; "
-			 "outbox: %lld queued, %lld failed", (int)getpid(),
-			 time_format_local(d->started, started, sizeof started), d->n_runners,
-			 daemon_busy_count(d), (long long)queued, (long long)failed);
+	text = xasprintf("running (pid %d, since %s): %s%s", (int)getpid(),
+			 time_format_local(d->started, started, sizeof started),
+			 d->ready ? "" : "first sync: ", line);
+	free(line);
+	return text;
 }
 
 static int
@@ -312,7 +363,7 @@ on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata
 {
 	struct daemon *d = userdata;
 
-	log_info("stopping on signal %s", strsignal((int)si->ssi_signo));
+	log_event(LOG_INFO, LOG_ID_STOPPING, "stopping on signal %s", strsignal((int)si->ssi_signo));
 	sd_event_exit(d->event, d->once ? 1 : 0);
 	return 0;
 }
@@ -382,6 +433,9 @@ daemon_run(struct daemon *d)
 	int r;
 
 	d->started = time_now();
+	if (!d->once)
+		log_event(LOG_INFO, LOG_ID_STARTED, "mercid %s starting with %zu account(s)",
+			  PACKAGE_VERSION, d->cfg->n_accounts);
 	if (store_open(d->cfg->database, STORE_RW, &d->store, &err) < 0) {
 		log_error("%s", err);
 		free(err);
@@ -396,10 +450,16 @@ daemon_run(struct daemon *d)
 	if (daemon_runners_start(d) < 0)
 		return 1;
 	if (!d->once) {
+		/* Up before READY=1: merci status answers during the first sync. */
 		if (control_open(d->event, d->cfg->control_socket, &daemon_control_ops, d,
 				 &d->control) < 0)
 			return 1;
-		sd_notify(0, "READY=1");
+		if (!d->ready && sd_event_add_time_relative(d->event, &d->ready_timer,
+							    CLOCK_MONOTONIC, ready_max_usec(), 0,
+							    on_ready_timer, d) < 0) {
+			log_error("cannot set up the start-up timer");
+			return 1;
+		}
 		daemon_notify_status(d);
 	}
 	r = sd_event_loop(d->event);
@@ -422,7 +482,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon d = { .exit_code = 0 };
+	struct daemon d = { .exit_code = 0, .nudges_due = -1 };
 	bool check_only = false;
 	char *err = NULL;
 	int c, rc;
@@ -464,6 +524,7 @@ main(int argc, char **argv)
 	daemon_runners_free(&d);
 	delivery_free(d.delivery);
 	sd_event_source_unref(d.tick);
+	sd_event_source_unref(d.ready_timer);
 	store_close(d.store);
 	sd_event_unref(d.event);
 	config_free(d.cfg);

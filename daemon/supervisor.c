@@ -57,6 +57,9 @@ struct runner {
 	int error_class;
 	uint64_t n_new, n_dup, n_skipped;
 	unsigned failures;                  /* consecutive failed attempts, for backoff */
+	unsigned attempts;                  /* sync attempts ended, ok or not */
+	char *last_error;                   /* why the last one failed; NULL if it did not */
+	int last_class;                     /* its RECERR_*, 0 when ours */
 };
 
 static void runner_finish(struct runner *r);
@@ -66,6 +69,19 @@ const char *
 runner_name(const struct runner *r)
 {
 	return r->acct->name;
+}
+
+unsigned
+runner_attempts(const struct runner *r)
+{
+	return r->attempts;
+}
+
+const char *
+runner_last_error(const struct runner *r, int *err_class)
+{
+	*err_class = r->last_class;
+	return r->last_error;
 }
 
 bool
@@ -137,8 +153,8 @@ batch_commit(struct runner *r, const struct record *end)
 		struct record *rec = &r->batch[i];
 
 		if (rec->type == REC_SKIP) {
-			log_warn("account %s: %s UID %u skipped: %s", r->acct->name,
-				 rec->folder, rec->uid, rec->text ? rec->text : "unreadable");
+			log_account(LOG_WARNING, r->acct->name, NULL, "%s UID %u skipped: %s",
+				    rec->folder, rec->uid, rec->text ? rec->text : "unreadable");
 			r->n_skipped++;
 			continue;
 		}
@@ -432,10 +448,14 @@ static void
 runner_cycle_end(struct runner *r)
 {
 	store_account_result(r->d->store, r->account_id, time_now(), NULL);
-	log_info("account %s: synced, %llu new message(s), %llu already known, %llu skipped; "
-		 "waiting for new mail (IDLE)", r->acct->name, (unsigned long long)r->n_new,
-		 (unsigned long long)r->n_dup, (unsigned long long)r->n_skipped);
+	log_account(LOG_INFO, r->acct->name, LOG_ID_SYNC_DONE, "synced, %llu new message(s), "
+		    "%llu already known, %llu skipped; waiting for new mail (IDLE)",
+		    (unsigned long long)r->n_new, (unsigned long long)r->n_dup,
+		    (unsigned long long)r->n_skipped);
 	r->failures = 0;
+	r->attempts++;
+	free(r->last_error);
+	r->last_error = NULL;
 	r->n_new = r->n_dup = r->n_skipped = 0;
 	free(r->folder);
 	r->folder = NULL;
@@ -452,14 +472,19 @@ runner_finish(struct runner *r)
 	batch_clear(r);   /* an unfinished batch is re-read next time */
 	store_account_result(r->d->store, r->account_id, time_now(), err);
 	if (ok) {
-		log_info("account %s: synced, %llu new message(s), %llu already known, %llu skipped",
-			 r->acct->name, (unsigned long long)r->n_new,
-			 (unsigned long long)r->n_dup, (unsigned long long)r->n_skipped);
+		log_account(LOG_INFO, r->acct->name, LOG_ID_SYNC_DONE, "synced, %llu new message(s), "
+			    "%llu already known, %llu skipped", (unsigned long long)r->n_new,
+			    (unsigned long long)r->n_dup, (unsigned long long)r->n_skipped);
 		r->failures = 0;
 	} else {
-		log_error("account %s: %s", r->acct->name, err);
+		log_account(LOG_ERR, r->acct->name, r->error && r->error_class == RECERR_TEMP ?
+			    LOG_ID_SYNC_RETRY : LOG_ID_SYNC_FAILED, "%s", err);
 		r->failures++;
 	}
+	r->attempts++;
+	free(r->last_error);
+	r->last_error = err;
+	r->last_class = r->error ? r->error_class : 0;
 	r->stall = sd_event_source_disable_unref(r->stall);
 	r->io = sd_event_source_disable_unref(r->io);
 	if (r->fd >= 0)
@@ -472,7 +497,6 @@ runner_finish(struct runner *r)
 	r->folder = NULL;
 	free(r->error);
 	r->error = NULL;
-	free(err);
 	runner_schedule(r, ok ? r->acct->poll : backoff_delay(r->failures));
 	daemon_runner_finished(r->d, r, ok);
 }
@@ -558,12 +582,12 @@ runner_sync_now(struct runner *r)
 	if (store_folder_states(r->d->store, r->account_id, &states, &n_states) < 0)
 		goto fail_early;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_error("account %s: socketpair: %s", r->acct->name, strerror(errno));
+		log_account(LOG_ERR, r->acct->name, NULL, "socketpair: %s", strerror(errno));
 		goto fail_early;
 	}
 	pid = fork();
 	if (pid < 0) {
-		log_error("account %s: fork: %s", r->acct->name, strerror(errno));
+		log_account(LOG_ERR, r->acct->name, NULL, "fork: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		goto fail_early;
@@ -613,7 +637,7 @@ runner_schedule(struct runner *r, int64_t delay)
 	r->timer = sd_event_source_disable_unref(r->timer);
 	if (sd_event_add_time_relative(r->d->event, &r->timer, CLOCK_BOOTTIME,
 				       (uint64_t)delay * 1000000ULL, 1000000ULL, on_timer, r) < 0)
-		log_error("account %s: cannot arm the poll timer", r->acct->name);
+		log_account(LOG_ERR, r->acct->name, NULL, "cannot arm the poll timer");
 	else
 		log_debug("account %s: next sync in %lld s", r->acct->name, (long long)delay);
 }
@@ -654,5 +678,6 @@ runner_free(struct runner *r)
 	buf_free(&r->in);
 	free(r->folder);
 	free(r->error);
+	free(r->last_error);
 	free(r);
 }

@@ -37,6 +37,11 @@ void runner_schedule(struct runner *r, int64_t delay);
 /* True while a sync is in flight (an idling child is not busy). */
 bool runner_busy(const struct runner *r);
 const char *runner_name(const struct runner *r);
+/* Sync attempts ended so far (an IDLE round counts as one). */
+unsigned runner_attempts(const struct runner *r);
+/* Why the last attempt failed, with its RECERR_* class (0: not the
+ * child's); NULL when it succeeded or none ended yet. */
+const char *runner_last_error(const struct runner *r, int *err_class);
 /* Kills a running child (SIGKILL), reaps it and frees everything. */
 void runner_free(struct runner *r);
 

@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+/* CODE_FILE and friends are the call site's, not this file's. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#define LOG_LINE_MAX 2048
 
 /* Set once at start-up, before any other thread or child exists. */
 static const char *log_ident = "merci";
@@ -54,24 +60,76 @@ level_word(int level)
 	}
 }
 
-void
-log_msg(int level, const char *fmt, ...)
+/* "../merci/daemon/main.c" -> "daemon/main.c": where the build tree sat
+ * says nothing to a reader of the journal. */
+static const char *
+source_name(const char *file)
 {
-	char line[2048];
+	const char *last = strrchr(file, '/'), *p;
+
+	if (!last || last == file)
+		return last ? last + 1 : file;
+	for (p = last - 1; p > file && *p != '/'; p--)
+		;
+	return *p == '/' ? p + 1 : p;
+}
+
+/* One entry; sd_journal_sendv's result (negative errno when refused). */
+static int
+log_journal_send(int level, const char *account, const char *msgid, const char *file,
+		 int line, const char *func, const char *text)
+{
+	char message[LOG_LINE_MAX + 16], prio[24], ident[64], code_file[256], code_line[32];
+	char code_func[128], acct[160], mid[64];
+	struct iovec iov[8];
+	int n = 0;
+
+#define FIELD(buf, ...) do { \
+		snprintf(buf, sizeof buf, __VA_ARGS__); \
+		iov[n].iov_base = buf; \
+		iov[n++].iov_len = strlen(buf); \
+	} while (0)
+	FIELD(message, "MESSAGE=%s", text);
+	FIELD(prio, "PRIORITY=%d", level);
+	FIELD(ident, "SYSLOG_IDENTIFIER=%s", log_ident);
+	FIELD(code_file, "CODE_FILE=%s", source_name(file));
+	FIELD(code_line, "CODE_LINE=%d", line);
+	FIELD(code_func, "CODE_FUNC=%s", func);
+	if (account)
+		FIELD(acct, "ACCOUNT=%s", account);
+	if (msgid)
+		FIELD(mid, "MESSAGE_ID=%s", msgid);
+#undef FIELD
+	return sd_journal_sendv(iov, n);
+}
+
+void
+log_full(int level, const char *account, const char *msgid, const char *file, int line,
+	 const char *func, const char *fmt, ...)
+{
+	char text[LOG_LINE_MAX];
+	size_t off = 0;
 	va_list ap;
 	char *p;
 
 	if (level > log_max)
 		return;
+	if (account) {
+		int k = snprintf(text, sizeof text, "account %s: ", account);
+
+		off = k < 0 ? 0 : (size_t)k < sizeof text ? (size_t)k : sizeof text - 1;
+	}
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(text + off, sizeof text - off, fmt, ap);
 	va_end(ap);
 	/* One event, one line: never let a value split a log record. */
-	for (p = line; *p; p++)
+	for (p = text; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	if (log_journal && log_journal_send(level, account, msgid, file, line, func, text) >= 0)
+		return;
 	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", level, line);
+		fprintf(stderr, "<%d>%s\n", level, text);
 	else
-		fprintf(stderr, "%s: %s%s\n", log_ident, level_word(level), line);
+		fprintf(stderr, "%s: %s%s\n", log_ident, level_word(level), text);
 }

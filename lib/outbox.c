@@ -286,10 +286,13 @@ outbox_queue_one(struct store *st, const struct config *cfg, const struct queued
 	m.lang = lang_fr(cfg) ? "fr" : "en";
 	m.nudge = q->nudge_hdr;
 	rc = mailbuild_render(&m, &data, &len, &err);
-	if (rc < 0)
-		log_error("outbox: cannot build the message \"%s\": %s", q->subject, err);
-	else
+	if (rc < 0) {
+		/* The subject names a contact: not at error level. */
+		log_error("outbox: cannot build a reminder message: %s", err);
+		log_debug("outbox: the message that could not be built: \"%s\"", q->subject);
+	} else {
 		rc = outbox_insert(st, q, mid, data, len, cfg->owner_email, now, out_id);
+	}
 	free(err);
 	free(data);
 	free(mid);
@@ -493,7 +496,7 @@ outbox_queue_due(struct store *st, const struct config *cfg, int64_t now,
 		return -1;
 	}
 	if (stats->messages)
-		log_info("outbox: queued %" PRId64 " message(s) for %" PRId64 " nudge(s)",
+		log_event(LOG_INFO, LOG_ID_NUDGE_QUEUED, "outbox: queued %" PRId64 " message(s) for %" PRId64 " nudge(s)",
 			 stats->messages, stats->nudges);
 	return 0;
 }
@@ -668,15 +671,15 @@ outbox_mark_result(struct store *st, int64_t id, enum outbox_result result,
 	/* After the commit: the log says what the store says. Each row fails
 	 * once, so a failure is logged once. */
 	if (rc == 0 && result == OUTBOX_SENT)
-		log_info("outbox: message %s sent", a.message_id);
+		log_event(LOG_INFO, LOG_ID_MAIL_SENT, "outbox: message %s sent", a.message_id);
 	else if (rc == 0 && strcmp(state, "queued") == 0)
 		log_warn("outbox: message %s not sent (attempt %" PRId64 "): %s; retrying in %"
 			 PRId64 " s", a.message_id, a.attempts, why, next - now);
 	else if (rc == 0 && result == OUTBOX_TEMPFAIL)
-		log_error("outbox: message %s failed: still not sent after %d days (%s); "
+		log_event(LOG_ERR, LOG_ID_MAIL_FAILED, "outbox: message %s failed: still not sent after %d days (%s); "
 			  "giving up, see merci status", a.message_id, OUTBOX_EXPIRY / 86400, why);
 	else if (rc == 0)
-		log_error("outbox: message %s failed: %s; it will not be retried, see merci "
+		log_event(LOG_ERR, LOG_ID_MAIL_FAILED, "outbox: message %s failed: %s; it will not be retried, see merci "
 			  "status", a.message_id, why);
 	free(a.message_id);
 	return rc;

@@ -312,7 +312,7 @@ schema_apply(struct store *st, int v)
 	free(sql);
 	if (rc != SQLITE_OK)
 		return store_fail(st, "setting the schema version");
-	log_info("store %s: schema migrated to version %d", st->path, v + 1);
+	log_event(LOG_INFO, LOG_ID_STORE_MIGRATED, "store %s: schema migrated to version %d", st->path, v + 1);
 	return 0;
 }
 
