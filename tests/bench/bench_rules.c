@@ -212,6 +212,20 @@ store_decorate(struct store *st)
 }
 
 static struct store *
+store_reopen(const char *path)
+{
+	struct store *st;
+	char *err = NULL;
+
+	if (store_open(path, STORE_RW, &st, &err) < 0) {
+		fprintf(stderr, "bench_rules: %s\n", err);
+		exit(1);
+	}
+	return st;
+}
+
+/* The store is closed and opened again, as each mercid --once does. */
+static struct store *
 store_build(const char *dir, const char *name, const struct config *cfg, size_t n)
 {
 	char *path = xasprintf("%s/%s.db", dir, name), *err = NULL;
@@ -227,7 +241,6 @@ store_build(const char *dir, const char *name, const struct config *cfg, size_t 
 		fprintf(stderr, "bench_rules: %s\n", err);
 		exit(1);
 	}
-	free(path);
 	if (store_account_ensure(st, "bench", &acc) < 0)
 		die("account");
 	for (i = 0; i < n; i++) {
@@ -247,6 +260,9 @@ store_build(const char *dir, const char *name, const struct config *cfg, size_t 
 		free(g.recent[i].subject);
 	}
 	store_decorate(st);
+	store_close(st);
+	st = store_reopen(path);
+	free(path);
 	return st;
 }
 
