@@ -44,6 +44,7 @@ struct rules_nudge {
 	int64_t contact, referral, mandate, exchange, favour;
 	int64_t due;
 	bool pushed;               /* keep-in-touch moved to a later day by the cap */
+	bool exists;               /* its nudge is known to exist: nothing to write */
 	char *evidence;
 	/* Evidence that takes queries is written only for a nudge about to be
 	 * created (evidence NULL until then): most conditions that hold
@@ -625,6 +626,33 @@ rules_spread(struct rules *r)
 
 /* ---- follow-up ---- */
 
+static int
+follow_explain(struct rules *r, struct rules_nudge *n)
+{
+	sqlite3_stmt *s = store_stmt(r->st, STMT_U_SUBJECT,
+		"SELECT coalesce(subject, '') FROM exchange WHERE id = ?1");
+	char d[32], *name, *subject;
+	int rc;
+
+	if (!s || !(name = contact_label(r, n->contact)))
+		return -1;
+	sqlite3_bind_int64(s, 1, n->exchange);
+	rc = sqlite3_step(s);
+	subject = xstrdup(rc == SQLITE_ROW ? col_text(s, 0) : "");
+	if (rows_end(r, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a subject") < 0) {
+		free(subject);
+		free(name);
+		return -1;
+	}
+	day_fmt(r, n->date, d, sizeof d);
+	n->evidence = r->en ? xasprintf("No answer from %s to \"%s\" since %s", name, subject, d)
+			    : xasprintf("Pas de réponse de %s à « %s » depuis le %s",
+					name, subject, d);
+	free(subject);
+	free(name);
+	return 0;
+}
+
 /* An outbound message that opened its thread and expects an answer, to a
  * person (not an automated or no-reply address), with no inbound message
  * in the thread after it. The first such To recipient names the nudge.
@@ -635,10 +663,12 @@ static int
 rules_follow_up(struct rules *r)
 {
 	sqlite3_stmt *s = store_stmt(r->st, STMT_U_FOLLOW,
-		"SELECT e.id, e.date, coalesce(e.subject, ''), c.id, " LABEL("c") ", a.email"
-		" FROM (SELECT exchange_id AS id FROM rules_followup"
-		"  UNION SELECT exchange_id FROM nudge WHERE kind = 'follow-up'"
-		"  AND state IN ('pending', 'sent', 'snoozed') AND exchange_id IS NOT NULL) k"
+		"SELECT e.id, e.date, k.open, c.id, a.email"
+		" FROM (SELECT id, max(open) AS open FROM"
+		"  (SELECT exchange_id AS id, 0 AS open FROM rules_followup"
+		"   UNION ALL SELECT exchange_id, 1 FROM nudge WHERE kind = 'follow-up'"
+		"   AND state IN ('pending', 'sent', 'snoozed') AND exchange_id IS NOT NULL)"
+		"  GROUP BY id) k"
 		" CROSS JOIN exchange e ON e.id = k.id"
 		" JOIN participant p ON p.exchange_id = e.id AND p.role = 'to'"
 		" JOIN address a ON a.id = p.address_id JOIN contact c ON c.id = a.contact_id"
@@ -649,10 +679,10 @@ rules_follow_up(struct rules *r)
 		" AND NOT EXISTS (SELECT 1 FROM rules_thread t WHERE t.thread_key = e.thread_key"
 		"  AND t.last_in > e.date)"
 		" ORDER BY e.id, a.id");
-	int64_t xid, last = 0, date, cid, delay;
+	int64_t xid, last = 0, date, cid, delay = 0;
 	struct rules_nudge *n;
 	const char *email;
-	char d[32];
+	bool open;
 	int rc;
 
 	if (!s)
@@ -660,22 +690,22 @@ rules_follow_up(struct rules *r)
 	bind_window(r, s);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		xid = sqlite3_column_int64(s, 0);
-		email = col_text(s, 5);
+		email = col_text(s, 4);
 		if (xid == last || address_is_noreply(email) || config_is_identity(r->cfg, email))
 			continue;
 		last = xid;
 		date = sqlite3_column_int64(s, 1);
+		open = sqlite3_column_int(s, 2) != 0;
 		cid = sqlite3_column_int64(s, 3);
-		if (rules_delay(r, cid, 0, DELAY_FOLLOW, &delay) < 0)
+		/* An open nudge only needs its key kept live. */
+		if (!open && rules_delay(r, cid, 0, DELAY_FOLLOW, &delay) < 0)
 			break;
-		day_fmt(r, date, d, sizeof d);
 		n = rules_add(r, "follow-up", cid, date + delay,
-			      xasprintf("follow-up:exchange:%lld", (long long)xid),
-			      r->en ? xasprintf("No answer from %s to \"%s\" since %s",
-						col_text(s, 4), col_text(s, 2), d)
-				    : xasprintf("Pas de réponse de %s à « %s » depuis le %s",
-						col_text(s, 4), col_text(s, 2), d));
+			      xasprintf("follow-up:exchange:%lld", (long long)xid), NULL);
 		n->exchange = xid;
+		n->exists = open;
+		n->explain = follow_explain;
+		n->date = date;
 	}
 	return rows_end(r, s, rc, "finding unanswered mail");
 }
@@ -961,7 +991,7 @@ rules_run(struct rules *r, struct rules_stats *stats)
 	    rules_follow_up(r) < 0 || rules_prospecting(r) < 0 || rules_spread(r) < 0)
 		return -1;
 	for (i = 0; i < r->n; i++)
-		if ((r->v[i].due <= r->now || r->v[i].pushed) &&
+		if (!r->v[i].exists && (r->v[i].due <= r->now || r->v[i].pushed) &&
 		    rules_create(r, &r->v[i], stats) < 0)
 			return -1;
 	if (rules_resolve(r, stats) < 0 || rules_summary_settle(r->st, r->windows) < 0)
