@@ -88,7 +88,7 @@ struct gen {
 };
 
 static void
-person(const struct gen *g, size_t k, int second, char **name, char **email)
+person(size_t k, int second, char **name, char **email)
 {
 	*name = xasprintf("Personne %zu", k);
 	*email = second ? xasprintf("p%zu@perso.example", k)
@@ -101,7 +101,7 @@ addr_person(const struct gen *g, struct msg_addr_list *l)
 	size_t k = rng_pct(60) ? rng_below(g->people / 4 + 1) : rng_below(g->people);
 	char *name, *email;
 
-	person(g, k, k % 10 == 3 && rng_pct(50), &name, &email);
+	person(k, k % 10 == 3 && rng_pct(50), &name, &email);
 	msg_addr_list_add(l, name, email);
 	free(name);
 	free(email);
