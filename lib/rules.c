@@ -19,6 +19,7 @@
 #include "address.h"
 #include "buf.h"
 #include "config.h"
+#include "rules_summary.h"
 #include "store_p.h"
 #include "xalloc.h"
 
@@ -26,16 +27,16 @@
 #define LABEL(c) STORE_SQL_LABEL(c)
 /* Where the first sync window of an exchange's account starts: :win is a
  * JSON object {"account id": start} built by rules_windows. */
-#define IN_WINDOW(date, acc) \
-	"(" date " >= coalesce(json_extract(:win, '$.\"' || " acc " || '\"'), 0))"
-/* The owner wrote to contact cid (To/Cc, person-to-person) after time t. */
+#define IN_WINDOW(date, acc) RULES_SQL_IN_WINDOW(date, acc)
+/* The owner wrote to contact cid (To/Cc, person-to-person) after time t:
+ * the newest such mail is in the contact's sums (rules_summary.h). */
 #define WROTE_AFTER(cid, t) \
-	"EXISTS (SELECT 1 FROM address wa JOIN participant wp ON wp.address_id = wa.id" \
-	" JOIN exchange we ON we.id = wp.exchange_id WHERE wa.contact_id = " cid \
-	" AND wp.role IN ('to', 'cc') AND we.direction = 'out'" \
-	" AND we.automated IS NULL AND we.date > " t ")"
+	"EXISTS (SELECT 1 FROM rules_contact wc WHERE wc.contact_id = " cid \
+	" AND wc.last_out > " t ")"
 
 enum rules_delay { DELAY_THANK, DELAY_FOLLOW, DELAY_KEEP };
+
+struct rules;
 
 struct rules_nudge {
 	const char *kind;
@@ -43,7 +44,14 @@ struct rules_nudge {
 	int64_t contact, referral, mandate, exchange, favour;
 	int64_t due;
 	bool pushed;               /* keep-in-touch moved to a later day by the cap */
+	bool exists;               /* its nudge is known to exist: nothing to write */
 	char *evidence;
+	/* Evidence that takes queries is written only for a nudge about to be
+	 * created (evidence NULL until then): most conditions that hold
+	 * already have their nudge, and evidence is never rewritten. */
+	int (*explain)(struct rules *, struct rules_nudge *);
+	int64_t date;              /* for explain */
+	char *arg;
 };
 
 struct rules {
@@ -52,6 +60,7 @@ struct rules {
 	int64_t now;
 	bool en;                   /* evidence in English */
 	char *windows;             /* JSON for :win */
+	char *fingerprint;         /* the windows of the accounts with mail */
 	struct rules_nudge *v;     /* the conditions that hold now */
 	size_t n, cap;
 };
@@ -162,7 +171,7 @@ rules_windows(struct rules *r)
 {
 	sqlite3_stmt *s = store_stmt(r->st, STMT_U_ACCOUNTS,
 		"SELECT id, name, first_sync_at FROM account ORDER BY id");
-	struct buf b = { 0 };
+	struct buf b = { 0 }, f = { 0 };
 	int64_t window, first;
 	const char *name;
 	size_t i;
@@ -171,6 +180,7 @@ rules_windows(struct rules *r)
 	if (!s)
 		return -1;
 	buf_addc(&b, '{');
+	buf_addc(&f, '{');
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		name = col_text(s, 1);
 		window = (int64_t)180 * DAY;
@@ -181,9 +191,17 @@ rules_windows(struct rules *r)
 		buf_printf(&b, "%s\"%lld\":%lld", b.len > 1 ? "," : "",
 			   (long long)sqlite3_column_int64(s, 0),
 			   (long long)((first ? first : r->now) - window));
+		/* An account without a first sync has no mail: its window,
+		 * counted from now, moves every run and concerns nothing. */
+		if (first)
+			buf_printf(&f, "%s\"%lld\":%lld", f.len > 1 ? "," : "",
+				   (long long)sqlite3_column_int64(s, 0),
+				   (long long)(first - window));
 	}
 	buf_addc(&b, '}');
+	buf_addc(&f, '}');
 	r->windows = buf_steal(&b);
+	r->fingerprint = buf_steal(&f);
 	return rows_end(r, s, rc, "reading accounts");
 }
 
@@ -353,31 +371,52 @@ reciprocity_hint(struct rules *r, int64_t contact)
 	return hint;
 }
 
+/* What a contact is called in evidence. Newly allocated. */
+static char *
+contact_label(struct rules *r, int64_t contact)
+{
+	sqlite3_stmt *s = store_stmt(r->st, STMT_U_LABEL,
+		"SELECT " LABEL("c") " FROM contact c WHERE c.id = ?1");
+	char *name;
+
+	if (!s)
+		return NULL;
+	sqlite3_bind_int64(s, 1, contact);
+	name = sqlite3_step(s) == SQLITE_ROW ? xstrdup(col_text(s, 0)) : xstrdup("?");
+	store_reset(s);
+	return name;
+}
+
+static int
+reciprocity_explain(struct rules *r, struct rules_nudge *n)
+{
+	char d[32], *hint, *name;
+
+	if (!(name = contact_label(r, n->contact)))
+		return -1;
+	hint = reciprocity_hint(r, n->contact);
+	day_fmt(r, n->date, d, sizeof d);
+	n->evidence = r->en ? xasprintf("%s did you a favour (%s, %s); return it: %s",
+					name, favour_word(r, n->arg), d, hint)
+			    : xasprintf("%s vous a rendu service (%s, %s) ; à votre tour : %s",
+					name, favour_word(r, n->arg), d, hint);
+	free(hint);
+	free(name);
+	return 0;
+}
+
 static int
 reciprocity_add(struct rules *r, int64_t contact, int64_t favour, int64_t date,
 		const char *kind)
 {
-	sqlite3_stmt *s = store_stmt(r->st, STMT_U_LABEL,
-		"SELECT " LABEL("c") " FROM contact c WHERE c.id = ?1");
-	char d[32], *hint, *name;
 	struct rules_nudge *n;
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, contact);
-	name = sqlite3_step(s) == SQLITE_ROW ? xstrdup(col_text(s, 0)) : xstrdup("?");
-	store_reset(s);
-	hint = reciprocity_hint(r, contact);
-	day_fmt(r, date, d, sizeof d);
 	n = rules_add(r, "reciprocity", contact, date + r->cfg->nudges.reciprocity_after,
-		      xasprintf("reciprocity:favour:%lld", (long long)favour),
-		      r->en ? xasprintf("%s did you a favour (%s, %s); return it: %s",
-					name, favour_word(r, kind), d, hint)
-			    : xasprintf("%s vous a rendu service (%s, %s) ; à votre tour : %s",
-					name, favour_word(r, kind), d, hint));
+		      xasprintf("reciprocity:favour:%lld", (long long)favour), NULL);
 	n->favour = favour;
-	free(hint);
-	free(name);
+	n->explain = reciprocity_explain;
+	n->date = date;
+	n->arg = xstrdup(kind);
 	return 0;
 }
 
@@ -461,28 +500,35 @@ rules_reciprocity(struct rules *r)
  * owner, and people with at least two exchanges each way. Due one cadence
  * after the last person-to-person exchange, which names the nudge. */
 static int
+keep_explain(struct rules *r, struct rules_nudge *n)
+{
+	char d[32], *name;
+
+	if (!(name = contact_label(r, n->contact)))
+		return -1;
+	day_fmt(r, n->date, d, sizeof d);
+	n->evidence = r->en ? xasprintf("No exchange with %s since %s", name, d)
+			    : xasprintf("Aucun échange avec %s depuis le %s", name, d);
+	free(name);
+	return 0;
+}
+
+/* Counts and the last exchange come from the contact's sums
+ * (rules_summary.h): one row per contact, whatever their history. */
+static int
 rules_keep_in_touch(struct rules *r)
 {
 	sqlite3_stmt *s = store_stmt(r->st, STMT_U_KEEP,
-		"SELECT c.id, coalesce(c.cadence_days, 0), x.last, " LABEL("c")
-		" FROM (SELECT a.contact_id AS cid,"
-		"   count(DISTINCT CASE WHEN e.direction = 'in' THEN e.id END) AS n_in,"
-		"   count(DISTINCT CASE WHEN e.direction = 'out' THEN e.id END) AS n_out,"
-		"   max(e.date) AS last, e.account_id AS acc"
-		"  FROM address a JOIN participant p ON p.address_id = a.id"
-		"  JOIN exchange e ON e.id = p.exchange_id"
-		"  WHERE a.contact_id IS NOT NULL AND e.automated IS NULL"
-		"   AND ((e.direction = 'in' AND p.role = 'from')"
-		"    OR (e.direction = 'out' AND p.role IN ('to', 'cc')))"
-		"  GROUP BY a.contact_id) x"
-		" JOIN contact c ON c.id = x.cid"
-		" WHERE c.muted = 0 AND " IN_WINDOW("x.last", "x.acc")
+		"SELECT c.id, coalesce(c.cadence_days, 0), x.last"
+		" FROM rules_contact x JOIN contact c ON c.id = x.contact_id"
+		" WHERE x.last IS NOT NULL AND c.muted = 0"
+		" AND " IN_WINDOW("x.last", "x.last_account")
 		" AND ((x.n_in >= 2 AND x.n_out >= 2) OR EXISTS (SELECT 1 FROM contact_tag t"
 		"  WHERE t.contact_id = c.id AND (t.inferred = 0"
 		"   OR t.tag IN ('referrer', 'partner', 'client'))))"
 		" ORDER BY c.id");
+	struct rules_nudge *n;
 	int64_t id, last, delay;
-	char d[32];
 	int rc;
 
 	if (!s)
@@ -493,13 +539,11 @@ rules_keep_in_touch(struct rules *r)
 		last = sqlite3_column_int64(s, 2);
 		if (rules_delay(r, id, sqlite3_column_int64(s, 1), DELAY_KEEP, &delay) < 0)
 			break;
-		day_fmt(r, last, d, sizeof d);
-		rules_add(r, "keep-in-touch", id, last + delay,
-			  xasprintf("keep-in-touch:contact:%lld:%lld", (long long)id,
-				    (long long)last),
-			  r->en ? xasprintf("No exchange with %s since %s", col_text(s, 3), d)
-				: xasprintf("Aucun échange avec %s depuis le %s",
-					    col_text(s, 3), d));
+		n = rules_add(r, "keep-in-touch", id, last + delay,
+			      xasprintf("keep-in-touch:contact:%lld:%lld", (long long)id,
+					(long long)last), NULL);
+		n->explain = keep_explain;
+		n->date = last;
 	}
 	return rows_end(r, s, rc, "finding contacts to keep in touch with");
 }
@@ -582,26 +626,63 @@ rules_spread(struct rules *r)
 
 /* ---- follow-up ---- */
 
+static int
+follow_explain(struct rules *r, struct rules_nudge *n)
+{
+	sqlite3_stmt *s = store_stmt(r->st, STMT_U_SUBJECT,
+		"SELECT coalesce(subject, '') FROM exchange WHERE id = ?1");
+	char d[32], *name, *subject;
+	int rc;
+
+	if (!s || !(name = contact_label(r, n->contact)))
+		return -1;
+	sqlite3_bind_int64(s, 1, n->exchange);
+	rc = sqlite3_step(s);
+	subject = xstrdup(rc == SQLITE_ROW ? col_text(s, 0) : "");
+	if (rows_end(r, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, "reading a subject") < 0) {
+		free(subject);
+		free(name);
+		return -1;
+	}
+	day_fmt(r, n->date, d, sizeof d);
+	n->evidence = r->en ? xasprintf("No answer from %s to \"%s\" since %s", name, subject, d)
+			    : xasprintf("Pas de réponse de %s à « %s » depuis le %s",
+					name, subject, d);
+	free(subject);
+	free(name);
+	return 0;
+}
+
 /* An outbound message that opened its thread and expects an answer, to a
  * person (not an automated or no-reply address), with no inbound message
- * in the thread after it. The first such To recipient names the nudge. */
+ * in the thread after it. The first such To recipient names the nudge.
+ * Only two kinds of question can matter: those not settled yet
+ * (rules_followup) and those whose nudge is open (it resolves when the
+ * condition clears); a question answered or nudged before never comes back. */
 static int
 rules_follow_up(struct rules *r)
 {
 	sqlite3_stmt *s = store_stmt(r->st, STMT_U_FOLLOW,
-		"SELECT e.id, e.date, coalesce(e.subject, ''), c.id, " LABEL("c") ", a.email"
-		" FROM exchange e JOIN participant p ON p.exchange_id = e.id AND p.role = 'to'"
+		"SELECT e.id, e.date, k.open, c.id, a.email"
+		" FROM (SELECT id, max(open) AS open FROM"
+		"  (SELECT exchange_id AS id, 0 AS open FROM rules_followup"
+		"   UNION ALL SELECT exchange_id, 1 FROM nudge WHERE kind = 'follow-up'"
+		"   AND state IN ('pending', 'sent', 'snoozed') AND exchange_id IS NOT NULL)"
+		"  GROUP BY id) k"
+		" CROSS JOIN exchange e ON e.id = k.id"
+		" JOIN participant p ON p.exchange_id = e.id AND p.role = 'to'"
 		" JOIN address a ON a.id = p.address_id JOIN contact c ON c.id = a.contact_id"
 		" WHERE e.direction = 'out' AND e.expects_answer = 1 AND e.automated IS NULL"
 		" AND " IN_WINDOW("e.date", "e.account_id")
 		" AND a.automated = 0 AND c.muted = 0"
-		" AND NOT EXISTS (SELECT 1 FROM exchange x WHERE x.thread_key = e.thread_key"
-		"  AND x.direction = 'in' AND x.automated IS NULL AND x.date > e.date)"
+		/* The thread's newest answer (rules_summary.h), not its mail. */
+		" AND NOT EXISTS (SELECT 1 FROM rules_thread t WHERE t.thread_key = e.thread_key"
+		"  AND t.last_in > e.date)"
 		" ORDER BY e.id, a.id");
-	int64_t xid, last = 0, date, cid, delay;
+	int64_t xid, last = 0, date, cid, delay = 0;
 	struct rules_nudge *n;
 	const char *email;
-	char d[32];
+	bool open;
 	int rc;
 
 	if (!s)
@@ -609,22 +690,22 @@ rules_follow_up(struct rules *r)
 	bind_window(r, s);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		xid = sqlite3_column_int64(s, 0);
-		email = col_text(s, 5);
+		email = col_text(s, 4);
 		if (xid == last || address_is_noreply(email) || config_is_identity(r->cfg, email))
 			continue;
 		last = xid;
 		date = sqlite3_column_int64(s, 1);
+		open = sqlite3_column_int(s, 2) != 0;
 		cid = sqlite3_column_int64(s, 3);
-		if (rules_delay(r, cid, 0, DELAY_FOLLOW, &delay) < 0)
+		/* An open nudge only needs its key kept live. */
+		if (!open && rules_delay(r, cid, 0, DELAY_FOLLOW, &delay) < 0)
 			break;
-		day_fmt(r, date, d, sizeof d);
 		n = rules_add(r, "follow-up", cid, date + delay,
-			      xasprintf("follow-up:exchange:%lld", (long long)xid),
-			      r->en ? xasprintf("No answer from %s to \"%s\" since %s",
-						col_text(s, 4), col_text(s, 2), d)
-				    : xasprintf("Pas de réponse de %s à « %s » depuis le %s",
-						col_text(s, 4), col_text(s, 2), d));
+			      xasprintf("follow-up:exchange:%lld", (long long)xid), NULL);
 		n->exchange = xid;
+		n->exists = open;
+		n->explain = follow_explain;
+		n->date = date;
 	}
 	return rows_end(r, s, rc, "finding unanswered mail");
 }
@@ -644,11 +725,9 @@ prospect_last(struct rules *r, int64_t from, int64_t *out)
 		" AND e.date BETWEEN ?1 AND ?2 AND a.contact_id IS NOT NULL"
 		" AND (EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = a.contact_id"
 		"   AND t.tag = 'prospect')"
-		"  OR NOT EXISTS (SELECT 1 FROM address a2"
-		"   JOIN participant p2 ON p2.address_id = a2.id"
-		"   JOIN exchange e2 ON e2.id = p2.exchange_id"
-		"   WHERE a2.contact_id = a.contact_id AND e2.date < e.date"
-		"   AND e2.automated IS NULL))");
+		/* No earlier exchange with them: e is their first. */
+		"  OR EXISTS (SELECT 1 FROM rules_contact x WHERE x.contact_id = a.contact_id"
+		"   AND x.first_any >= e.date))");
 	int rc;
 
 	if (!s)
@@ -803,33 +882,66 @@ rules_insert(struct rules *r, const struct rules_nudge *n, struct rules_stats *s
 	return 0;
 }
 
+static int
+key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The open nudges whose key is not live; *ids newly allocated. */
+static int
+resolve_find(struct rules *r, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(r->st, STMT_U_OPEN_LIST,
+		"SELECT id, dedupe_key FROM nudge WHERE state IN ('pending', 'sent', 'snoozed')");
+	char **keys = xcalloc(r->n ? r->n : 1, sizeof *keys);
+	const char *key;
+	size_t i, cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!s) {
+		free(keys);
+		return -1;
+	}
+	/* Sorted once, looked up per open nudge: the keys of one run can
+	 * number thousands, and so can the open nudges. */
+	for (i = 0; i < r->n; i++)
+		keys[i] = r->v[i].key;
+	qsort(keys, r->n, sizeof *keys, key_cmp);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		key = col_text(s, 1);
+		if (bsearch(&key, keys, r->n, sizeof *keys, key_cmp))
+			continue;
+		*ids = xreallocarray_grow(*ids, &cap, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	free(keys);
+	return rows_end(r, s, rc, "listing open nudges");
+}
+
 /* Open nudges whose condition no longer holds resolved themselves. */
 static int
 rules_resolve(struct rules *r, struct rules_stats *stats)
 {
 	sqlite3_stmt *s = store_stmt(r->st, STMT_U_OPEN_RESOLVE,
 		"UPDATE nudge SET state = 'resolved', resolved_at = ?1, updated_at = ?1"
-		" WHERE state IN ('pending', 'sent', 'snoozed')"
-		" AND NOT EXISTS (SELECT 1 FROM json_each(?2) j WHERE j.value = dedupe_key)");
-	struct buf b = { 0 };
-	size_t i;
+		" WHERE id = ?2 AND state IN ('pending', 'sent', 'snoozed')");
+	int64_t *ids;
+	size_t n, i;
 	int rc;
 
-	/* The live keys travel as one JSON array (one cached statement);
-	 * keys hold no quote or backslash. */
-	buf_addc(&b, '[');
-	for (i = 0; i < r->n; i++)
-		buf_printf(&b, "%s\"%s\"", i ? "," : "", r->v[i].key);
-	buf_addc(&b, ']');
-	rc = s ? 0 : -1;
-	if (s) {
+	if (!s || resolve_find(r, &ids, &n) < 0)
+		return -1;
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
 		sqlite3_bind_int64(s, 1, r->now);
-		sqlite3_bind_text(s, 2, b.data, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, ids[i]);
 		rc = store_step_done(r->st, s, "resolving nudges");
 		if (rc == 0)
-			stats->resolved = sqlite3_changes(r->st->db);
+			stats->resolved += sqlite3_changes(r->st->db);
 	}
-	buf_free(&b);
+	free(ids);
 	return rc;
 }
 
@@ -849,21 +961,40 @@ rules_count_due(struct rules *r, struct rules_stats *stats)
 	return rows_end(r, s, rc == SQLITE_ROW ? SQLITE_DONE : rc, "counting due nudges");
 }
 
+/* Creates n unless its key exists (then nothing is written, evidence
+ * included, so none is computed). */
+static int
+rules_create(struct rules *r, struct rules_nudge *n, struct rules_stats *stats)
+{
+	bool exists;
+
+	if (!n->evidence) {
+		if (nudge_exists(r, n->key, &exists) < 0)
+			return -1;
+		if (exists)
+			return 0;
+		if (n->explain(r, n) < 0)
+			return -1;
+	}
+	return rules_insert(r, n, stats);
+}
+
 static int
 rules_run(struct rules *r, struct rules_stats *stats)
 {
 	size_t i;
 
 	if (rules_wake(r, stats) < 0 || rules_windows(r) < 0 ||
+	    rules_summary_update(r->st, r->fingerprint) < 0 ||
 	    rules_thank_referrals(r) < 0 || rules_thank_mandates(r) < 0 ||
 	    rules_reciprocity(r) < 0 || rules_keep_in_touch(r) < 0 ||
 	    rules_follow_up(r) < 0 || rules_prospecting(r) < 0 || rules_spread(r) < 0)
 		return -1;
 	for (i = 0; i < r->n; i++)
-		if ((r->v[i].due <= r->now || r->v[i].pushed) &&
-		    rules_insert(r, &r->v[i], stats) < 0)
+		if (!r->v[i].exists && (r->v[i].due <= r->now || r->v[i].pushed) &&
+		    rules_create(r, &r->v[i], stats) < 0)
 			return -1;
-	if (rules_resolve(r, stats) < 0)
+	if (rules_resolve(r, stats) < 0 || rules_summary_settle(r->st, r->windows) < 0)
 		return -1;
 	return rules_count_due(r, stats);
 }
@@ -895,8 +1026,10 @@ rules_evaluate(struct store *st, const struct config *cfg, int64_t now,
 	for (i = 0; i < r.n; i++) {
 		free(r.v[i].key);
 		free(r.v[i].evidence);
+		free(r.v[i].arg);
 	}
 	free(r.v);
 	free(r.windows);
+	free(r.fingerprint);
 	return rc;
 }

@@ -267,6 +267,69 @@ static const char *const migrations[] = {
 	"  appended_at INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX draft_pending ON draft (account_id, state);",
+
+	/* 7: what the rules keep between runs (rules_summary.c), so that a
+	 * run that finds no new mail reads no old exchange. rules_contact
+	 * sums each contact's exchanges up to rules_state.folded (an
+	 * exchange id); rules_followup lists the outbound questions not yet
+	 * settled (answered, nudged, or before the first sync window).
+	 * Ingest only ever adds exchanges with their participants, above
+	 * every older id; the triggers catch whatever else could make the
+	 * sums wrong: an address changing contact marks both contacts for a
+	 * recount (rules_stale); a changed or deleted exchange or participant
+	 * has everything counted again. Both tables start empty: the first
+	 * run after this step counts the whole store once. */
+	"CREATE TABLE rules_state ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  folded INTEGER NOT NULL DEFAULT 0,"
+	"  windows TEXT NOT NULL DEFAULT ''"    /* the first sync windows rules_followup assumed */
+	");"
+	"INSERT INTO rules_state (id) VALUES (1);"
+	"CREATE TABLE rules_contact ("
+	"  contact_id INTEGER PRIMARY KEY REFERENCES contact(id) ON DELETE CASCADE,"
+	"  n_in INTEGER NOT NULL,"             /* person-to-person exchanges each way */
+	"  n_out INTEGER NOT NULL,"
+	"  last INTEGER,"                      /* the newest of them, NULL when none */
+	"  last_account INTEGER,"
+	"  last_out INTEGER,"                  /* the newest the owner wrote (To/Cc) */
+	"  first_any INTEGER NOT NULL"         /* the oldest exchange naming them at all */
+	");"
+	/* The newest answer (inbound, from a person) in each thread. */
+	"CREATE TABLE rules_thread ("
+	"  thread_key TEXT PRIMARY KEY,"
+	"  last_in INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE rules_stale (contact_id INTEGER PRIMARY KEY);"
+	"CREATE TABLE rules_followup (exchange_id INTEGER PRIMARY KEY);"
+	"CREATE TRIGGER rules_address_move AFTER UPDATE OF contact_id ON address"
+	" WHEN OLD.contact_id IS NOT NEW.contact_id BEGIN"
+	"  INSERT OR IGNORE INTO rules_stale (contact_id)"
+	"   SELECT OLD.contact_id WHERE OLD.contact_id IS NOT NULL;"
+	"  INSERT OR IGNORE INTO rules_stale (contact_id)"
+	"   SELECT NEW.contact_id WHERE NEW.contact_id IS NOT NULL;"
+	" END;"
+	/* Not on expects_answer: relate.c sets it on the exchange being
+	 * ingested only, and a trigger there would cost every message. */
+	"CREATE TRIGGER rules_exchange_change"
+	" AFTER UPDATE OF id, account_id, direction, date, thread_key, automated ON exchange"
+	" BEGIN"
+	"  UPDATE rules_state SET folded = 0 WHERE folded <> 0;"
+	" END;"
+	"CREATE TRIGGER rules_exchange_gone AFTER DELETE ON exchange BEGIN"
+	"  UPDATE rules_state SET folded = 0 WHERE folded <> 0;"
+	" END;"
+	"CREATE TRIGGER rules_participant_change AFTER UPDATE ON participant BEGIN"
+	"  UPDATE rules_state SET folded = 0 WHERE folded <> 0;"
+	" END;"
+	"CREATE TRIGGER rules_participant_gone AFTER DELETE ON participant BEGIN"
+	"  UPDATE rules_state SET folded = 0 WHERE folded <> 0;"
+	" END;"
+	/* A follow-up nudge gone (its contact deleted) leaves its question
+	 * unsettled again, as a count from scratch would. */
+	"CREATE TRIGGER rules_nudge_gone AFTER DELETE ON nudge"
+	" WHEN OLD.kind = 'follow-up' AND OLD.exchange_id IS NOT NULL BEGIN"
+	"  INSERT OR IGNORE INTO rules_followup (exchange_id) VALUES (OLD.exchange_id);"
+	" END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

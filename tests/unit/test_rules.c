@@ -3,7 +3,9 @@
  * (kind, contact, due, state) at each time, idempotence, resolution by a
  * reply, a thank-you, a favour given and prospect mail, snoozing, the daily
  * cap, muted contacts, automated mail and mail older than the first sync
- * window. Dues print as hours after T0. */
+ * window; and that the sums the rules keep between runs (rules_summary.h)
+ * give the nudges a count from scratch gives, whatever changed in between.
+ * Dues print as hours after T0. */
 #include "unit.h"
 
 #include <dirent.h>
@@ -21,6 +23,7 @@
 #include "msg.h"
 #include "rules.h"
 #include "store.h"
+#include "store_contacts.h"
 #include "store_rel.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -435,6 +438,187 @@ test_overrides(void)
 	fixture_close(&f);
 }
 
+/* ---- what the rules keep between runs ---- */
+
+static char *
+sql_dump(sqlite3 *db, const char *sql)
+{
+	struct buf b = { 0 };
+	sqlite3_stmt *s;
+	int i;
+
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(s); i++)
+			buf_printf(&b, "%s%s", i ? "|" : "", sqlite3_column_text(s, i) ?
+				   (const char *)sqlite3_column_text(s, i) : "NULL");
+		buf_addc(&b, '\n');
+	}
+	sqlite3_finalize(s);
+	return b.data ? buf_steal(&b) : xstrdup("");
+}
+
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static char *
+store_dump(const char *path)
+{
+	sqlite3 *db;
+	char *a, *b, *all;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	a = sql_dump(db, "SELECT * FROM rules_contact ORDER BY contact_id");
+	b = sql_dump(db, "SELECT kind, dedupe_key, contact_id, due, state, evidence"
+		     " FROM nudge ORDER BY id");
+	all = xasprintf("%s--\n%s", a, b);
+	free(a);
+	free(b);
+	sqlite3_close(db);
+	return all;
+}
+
+/* Evaluates f at now, and a copy of it that forgot everything the rules
+ * kept (as on the first run after the migration), and compares the sums
+ * and the whole nudge table. */
+static void
+same_as_fresh(struct fixture *f, int64_t now, const char *where)
+{
+	char *copy = xasprintf("%s/fresh.db", f->dir), *sql, *got, *want, *err = NULL;
+	struct fixture g = *f;
+	struct rules_stats s;
+
+	remove(copy);
+	sql = xasprintf("VACUUM INTO '%s'", copy);
+	sql_exec(f->path, sql);
+	free(sql);
+	sql_exec(copy, "UPDATE rules_state SET folded = 0, windows = ''");
+	CHECK(store_open(copy, STORE_RW, &g.st, &err) == 0);
+	CHECK(rules_evaluate(g.st, &g.cfg, now, &s) == 0);
+	store_close(g.st);
+	evaluate(f, now);
+	got = store_dump(f->path);
+	want = store_dump(copy);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "%s: kept and fresh differ\n--- fresh\n%s--- kept\n%s",
+			where, want, got);
+	CHECK_STR(got, want);
+	free(got);
+	free(want);
+	remove(copy);
+	free(copy);
+}
+
+#define MAIL_IN(mid, when, who_name, who) \
+	(struct mail){ .id = (mid), .date = (when), .subject = "Question", \
+		       .text = "Pourriez-vous me rappeler ?", \
+		       .from = { (who_name), (who) }, .to = TO_OWNER }
+#define MAIL_OUT(mid, when, who_name, who) \
+	(struct mail){ .id = (mid), .date = (when), .subject = (mid), \
+		       .text = "Seriez-vous disponible jeudi ?", \
+		       .from = FROM_OWNER, .to = { (who_name), (who) } }
+
+/* Each way the sums could go stale, each followed by a comparison with a
+ * count from scratch: new mail, mail from someone who becomes a contact
+ * only later (their earlier mail then counts), a merge, an import giving
+ * a seen address to a new contact, a re-read folder (UIDVALIDITY), a
+ * deleted exchange, muting and unmuting, a wider first sync window, and
+ * time passing alone. */
+static void
+test_kept_sums(void)
+{
+	struct store_merge_counts mc;
+	enum store_import_result ir;
+	struct fixture f;
+	struct mail m;
+	char *emails[] = { "lea@second.example" }, *tags[] = { "friend" };
+	int64_t id, lea;
+	char sql[128];
+	enum ingest_result r;
+	struct msg dup;
+	int i;
+
+	fixture_open(&f);
+	/* Rémi writes twice before the owner ever writes to him. */
+	m = MAIL_IN("r1@remi", T0 - 20 * DAY, "Rémi Roux", "remi@roux.example");
+	ingest(&f, &m);
+	m = MAIL_IN("r2@remi", T0 - 19 * DAY, "Rémi Roux", "remi@roux.example");
+	ingest(&f, &m);
+	m = MAIL_OUT("l1@camille", T0 - 18 * DAY, "Léa Lune", "lea@lune.example");
+	ingest(&f, &m);
+	same_as_fresh(&f, T0, "first run");
+	/* Now he is a contact: his two earlier mails count. */
+	m = MAIL_OUT("r3@camille", T0 - 10 * DAY, "Rémi Roux", "remi@roux.example");
+	ingest(&f, &m);
+	m = MAIL_OUT("r4@camille", T0 - 9 * DAY, "Rémi Roux", "remi@roux.example");
+	ingest(&f, &m);
+	same_as_fresh(&f, T0, "a contact made for mail already seen");
+	same_as_fresh(&f, T0 + 100 * DAY, "time passing");
+
+	/* Léa's second address, seen first, then given to a new contact by
+	 * an import, then merged into Léa. */
+	m = MAIL_IN("l2@lea", T0 - 8 * DAY, "L. Lune", "lea@second.example");
+	ingest(&f, &m);
+	m = MAIL_IN("l3@lea", T0 - 7 * DAY, "L. Lune", "lea@second.example");
+	ingest(&f, &m);
+	same_as_fresh(&f, T0 + 100 * DAY, "mail from an address of no contact");
+	CHECK(store_contact_import(f.st, "Léa Deux", emails, 1, tags, 1, T0, &ir, &id) == 0);
+	same_as_fresh(&f, T0 + 100 * DAY, "import");
+	lea = contact_of(&f, "lea@lune.example");
+	CHECK(store_contacts_merge(f.st, lea, id, &mc) == 0);
+	CHECK_INT(mc.exchanges, 2);
+	m = MAIL_OUT("l4@camille", T0 - 6 * DAY, "Léa Lune", "lea@lune.example");
+	ingest(&f, &m);
+	same_as_fresh(&f, T0 + 100 * DAY, "merge");
+
+	/* A folder read again under a new UIDVALIDITY: all duplicates. */
+	CHECK(store_folder_seen(f.st, f.acc, "INBOX", 99, 10, T0) == 0);
+	memset(&dup, 0, sizeof dup);
+	dup.folder = xstrdup("INBOX");
+	dup.message_id = xstrdup("r1@remi");
+	dup.date = T0 - 20 * DAY;
+	dup.subject = xstrdup("Question");
+	msg_addr_list_add(&dup.from, "Rémi Roux", "remi@roux.example");
+	msg_addr_list_add(&dup.to, OWNER[0], OWNER[1]);
+	CHECK(store_begin(f.st) == 0);
+	CHECK(ingest_message(f.st, &f.cfg, f.acc, &dup, T0, &r) == 0);
+	CHECK_INT(r, INGEST_DUPLICATE);
+	CHECK(store_commit(f.st) == 0);
+	msg_free(&dup);
+	same_as_fresh(&f, T0 + 101 * DAY, "UIDVALIDITY");
+
+	/* An unanswered question to a muted contact, unmuted once due. */
+	CHECK(store_contact_mute(f.st, lea, true) == 0);
+	m = MAIL_OUT("q@camille", T0 + 110 * DAY, "Léa Lune", "lea@lune.example");
+	ingest(&f, &m);
+	same_as_fresh(&f, T0 + 120 * DAY, "muted");
+	CHECK(store_contact_mute(f.st, lea, false) == 0);
+	same_as_fresh(&f, T0 + 121 * DAY, "unmuted");
+
+	/* A deleted exchange (none is, today; the triggers recount). */
+	snprintf(sql, sizeof sql, "DELETE FROM exchange WHERE message_id = 'r4@camille'");
+	sql_exec(f.path, sql);
+	same_as_fresh(&f, T0 + 122 * DAY, "deleted exchange");
+
+	/* A question from before the window, inside it once it widens. */
+	m = MAIL_OUT("old@camille", T0 - 190 * DAY, "Rémi Roux", "remi@roux.example");
+	ingest(&f, &m);
+	same_as_fresh(&f, T0 + 123 * DAY, "before the window");
+	f.account.first_sync_window = 400 * DAY;
+	same_as_fresh(&f, T0 + 124 * DAY, "wider window");
+	for (i = 0; i < 3; i++)
+		same_as_fresh(&f, T0 + (200 + 40 * i) * DAY, "later");
+	fixture_close(&f);
+}
+
 /* ---- the scripted corpus (tests/corpus/README.md) ---- */
 
 struct corpus_mail {
@@ -649,6 +833,7 @@ main(void)
 	test_scenario();
 	test_daily_cap();
 	test_overrides();
+	test_kept_sums();
 	corpus_run("fr");
 	corpus_run("en");
 	return UNIT_DONE();
