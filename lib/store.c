@@ -860,15 +860,18 @@ store_thread_find(struct store *st, int64_t account_id, const char *subject_norm
 		  int64_t max_age, char **out)
 {
 	/* The ids travel as one JSON array so one cached statement serves
-	 * any number of them. The walk starts from the correspondents'
-	 * exchanges (CROSS JOIN fixes the order): a common subject such as
-	 * "point hebdo" can match thousands of rows, one person rarely does. */
+	 * any number of them (read once per call). The walk goes back from
+	 * date through the exchanges of that subject (exchange_subject),
+	 * stopping at the first that has one of the ids (participant's key):
+	 * the window bounds it. Starting from the correspondents' exchanges
+	 * instead read every exchange ever had with them, thousands for a
+	 * regular client: a fifth of ingest at 100,000 messages. */
 	sqlite3_stmt *s = store_stmt(st, STMT_THREAD_FIND,
-		"SELECT e.thread_key FROM json_each(?5) j"
-		" CROSS JOIN participant p ON p.address_id = j.value"
-		" CROSS JOIN exchange e ON e.id = p.exchange_id"
+		"SELECT e.thread_key FROM exchange e"
 		" WHERE e.account_id = ?1 AND e.subject_norm = ?2"
 		"  AND e.date BETWEEN ?3 AND ?4"
+		"  AND EXISTS (SELECT 1 FROM participant p WHERE p.exchange_id = e.id"
+		"   AND p.address_id IN (SELECT value FROM json_each(?5)))"
 		" ORDER BY e.date DESC, e.id DESC LIMIT 1");
 	struct buf ids = { 0 };
 	size_t i;
