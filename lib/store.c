@@ -628,8 +628,9 @@ store_exchange_insert(struct store *st, int64_t account_id,
 {
 	sqlite3_stmt *s = store_stmt(st, STMT_EXCHANGE_INSERT,
 		"INSERT INTO exchange (account_id, msg_key, message_id, folder, uid,"
-		" direction, date, subject, subject_norm, thread_key, in_reply_to, automated)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+		" direction, date, subject, subject_norm, thread_key, in_reply_to, automated,"
+		" expects_answer, has_thanks, language)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 
 	if (!s)
 		return -1;
@@ -645,6 +646,9 @@ store_exchange_insert(struct store *st, int64_t account_id,
 	bind_text(s, 10, e->thread_key ? e->thread_key : e->msg_key);
 	bind_text(s, 11, e->in_reply_to);
 	bind_text(s, 12, e->automated);
+	sqlite3_bind_int(s, 13, e->expects_answer);
+	sqlite3_bind_int(s, 14, e->has_thanks);
+	bind_text(s, 15, e->language);
 	if (store_step_done(st, s, "recording a message") < 0)
 		return -1;
 	*out_id = sqlite3_last_insert_rowid(st->db);
