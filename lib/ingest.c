@@ -225,28 +225,12 @@ contacts_make(struct store *st, const struct config *cfg, struct ingest_addrs *a
 static int
 participants_add(struct store *st, int64_t exchange_id, const struct ingest_addrs *addrs)
 {
-	int64_t ids_fixed[16];
-	const char *roles_fixed[16];
-	int64_t *ids = ids_fixed;
-	const char **roles = roles_fixed;
 	size_t i;
-	int rc;
 
-	/* One statement for the usual handful of addresses (store_p.h). */
-	if (addrs->n > 16) {
-		ids = xcalloc(addrs->n, sizeof *ids);
-		roles = xcalloc(addrs->n, sizeof *roles);
-	}
-	for (i = 0; i < addrs->n; i++) {
-		ids[i] = addrs->v[i].id;
-		roles[i] = addrs->v[i].role;
-	}
-	rc = store_participants_add(st, exchange_id, ids, roles, addrs->n);
-	if (ids != ids_fixed) {
-		free(ids);
-		free(roles);
-	}
-	return rc;
+	for (i = 0; i < addrs->n; i++)
+		if (store_participant_add(st, exchange_id, addrs->v[i].id, addrs->v[i].role) < 0)
+			return -1;
+	return 0;
 }
 
 /* Why m is automated (NULL: a person wrote it), and which merci message it

@@ -750,10 +750,6 @@ store_address_upsert(struct store *st, const char *email, const char *name,
 	return 0;
 }
 
-/* Up to PARTICIPANT_CHUNK rows per statement: the statement's fixed cost
- * (bind, step, halt, reset) is paid once per message instead of once per
- * address. */
-#define PARTICIPANT_CHUNK 4
 #define PARTICIPANT_SQL \
 	"INSERT OR IGNORE INTO participant (exchange_id, address_id, role)" \
 	" VALUES (?1, ?2, ?3)"
@@ -762,7 +758,11 @@ int
 store_participant_add(struct store *st, int64_t exchange_id, int64_t address_id,
 		      const char *role)
 {
-	/* The same address twice in one header is one participant. */
+	/* The same address twice in one header is one participant. One row
+	 * per statement: a statement of several rows under a foreign key may
+	 * fail half-way, so SQLite runs it under a statement journal, copying
+	 * every page it touches first, which cost more than the statements it
+	 * saved. A single row is checked before it is written. */
 	sqlite3_stmt *s = store_stmt(st, STMT_PARTICIPANT_ADD, PARTICIPANT_SQL);
 
 	if (!s)
@@ -771,41 +771,6 @@ store_participant_add(struct store *st, int64_t exchange_id, int64_t address_id,
 	sqlite3_bind_int64(s, 2, address_id);
 	bind_text(s, 3, role);
 	return store_step_done(st, s, "recording a participant");
-}
-
-int
-store_participants_add(struct store *st, int64_t exchange_id, const int64_t *ids,
-		       const char *const *roles, size_t n)
-{
-	static const char *const sql[PARTICIPANT_CHUNK] = {
-		PARTICIPANT_SQL,
-		PARTICIPANT_SQL ", (?1, ?4, ?5)",
-		PARTICIPANT_SQL ", (?1, ?4, ?5), (?1, ?6, ?7)",
-		PARTICIPANT_SQL ", (?1, ?4, ?5), (?1, ?6, ?7), (?1, ?8, ?9)",
-	};
-	static const enum store_stmt slot[PARTICIPANT_CHUNK] = {
-		STMT_PARTICIPANT_ADD, STMT_PARTICIPANT_ADD2,
-		STMT_PARTICIPANT_ADD3, STMT_PARTICIPANT_ADD4,
-	};
-	sqlite3_stmt *s;
-	size_t i, k;
-
-	while (n > 0) {
-		k = n < PARTICIPANT_CHUNK ? n : PARTICIPANT_CHUNK;
-		if (!(s = store_stmt(st, slot[k - 1], sql[k - 1])))
-			return -1;
-		sqlite3_bind_int64(s, 1, exchange_id);
-		for (i = 0; i < k; i++) {
-			sqlite3_bind_int64(s, (int)(2 + 2 * i), ids[i]);
-			bind_text(s, (int)(3 + 2 * i), roles[i]);
-		}
-		if (store_step_done(st, s, "recording participants") < 0)
-			return -1;
-		ids += k;
-		roles += k;
-		n -= k;
-	}
-	return 0;
 }
 
 int
