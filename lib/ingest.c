@@ -225,28 +225,12 @@ contacts_make(struct store *st, const struct config *cfg, struct ingest_addrs *a
 static int
 participants_add(struct store *st, int64_t exchange_id, const struct ingest_addrs *addrs)
 {
-	int64_t ids_fixed[16];
-	const char *roles_fixed[16];
-	int64_t *ids = ids_fixed;
-	const char **roles = roles_fixed;
 	size_t i;
-	int rc;
 
-	/* One statement for the usual handful of addresses (store_p.h). */
-	if (addrs->n > 16) {
-		ids = xcalloc(addrs->n, sizeof *ids);
-		roles = xcalloc(addrs->n, sizeof *roles);
-	}
-	for (i = 0; i < addrs->n; i++) {
-		ids[i] = addrs->v[i].id;
-		roles[i] = addrs->v[i].role;
-	}
-	rc = store_participants_add(st, exchange_id, ids, roles, addrs->n);
-	if (ids != ids_fixed) {
-		free(ids);
-		free(roles);
-	}
-	return rc;
+	for (i = 0; i < addrs->n; i++)
+		if (store_participant_add(st, exchange_id, addrs->v[i].id, addrs->v[i].role) < 0)
+			return -1;
+	return 0;
 }
 
 /* Why m is automated (NULL: a person wrote it), and which merci message it
@@ -274,6 +258,8 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	bool outbound = m->from.n > 0 && config_is_identity(cfg, m->from.v[0].email);
 	struct ingest_addrs addrs = { 0 };
 	char *norm = thread_subject_normalise(m->subject ? m->subject : "");
+	struct relate_note note = { 0 };
+	struct relate_input rin;
 	struct store_exchange e;
 	const char *reason = NULL;
 	char *tkey = NULL;
@@ -284,11 +270,20 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	    addrs_record(st, cfg, m, reason != NULL, &addrs) < 0 ||
 	    thread_key(st, account_id, m, key, norm, &addrs, &tkey) < 0)
 		goto out;
+	rin = (struct relate_input){
+		.m = m, .outbound = outbound, .thread_key = tkey,
+		.text = m->text_prefix, .now = now,
+	};
+	/* What detect reads goes into the row as it is inserted. */
+	if (!reason && relate_read(st, cfg, &rin, &note) < 0)
+		goto out;
 	e = (struct store_exchange){
 		.msg_key = key, .message_id = m->message_id, .folder = m->folder,
 		.uid = m->uid, .outbound = outbound, .date = m->date,
 		.subject = m->subject, .subject_norm = norm, .thread_key = tkey,
 		.in_reply_to = m->in_reply_to, .automated = reason,
+		.expects_answer = note.expects_answer, .has_thanks = note.has_thanks,
+		.language = note.language,
 	};
 	if (store_exchange_insert(st, account_id, &e, &xid) < 0 ||
 	    participants_add(st, xid, &addrs) < 0)
@@ -298,12 +293,12 @@ exchange_record(struct store *st, const struct config *cfg, int64_t account_id,
 	/* Automated mail never makes a contact, whoever it is addressed to. */
 	if (outbound && !reason && contacts_make(st, cfg, &addrs, now) < 0)
 		goto out;
-	if (!reason && relate_message(st, cfg, &(struct relate_input){
-			.m = m, .outbound = outbound, .exchange_id = xid,
-			.thread_key = tkey, .text = m->text_prefix, .now = now }) < 0)
+	rin.exchange_id = xid;
+	if (!reason && relate_record(st, cfg, &rin, &note) < 0)
 		goto out;
 	rc = 0;
 out:
+	relate_note_free(&note);
 	free(addrs.v);
 	free(norm);
 	free(tkey);

@@ -1,6 +1,7 @@
 /* relate: turns what detect.c reads in one new exchange into referrals,
- * favours, probable mandates, prospect tags, thanked referrals and the
- * exchange's expects_answer / has_thanks / language (relate.h). The names
+ * favours, probable mandates, prospect tags, thanked referrals, and what
+ * the exchange row itself records: expects_answer / has_thanks / language
+ * (relate.h). The names
  * and wording are detect's business; who is who (contacts, whether the
  * sender is new) is the store's, so that part lives here. */
 #include "relate.h"
@@ -30,7 +31,6 @@ struct relate {
 	const struct relate_input *in;
 	int64_t date;
 	int64_t sender;          /* From's contact, 0 until asked for */
-	bool expects, thanks;
 };
 
 /* ---- contacts ---- */
@@ -301,7 +301,7 @@ on_mandate(struct relate *r, const struct detect_event *ev)
 	return store_step_done(r->st, s, "recording a probable mandate");
 }
 
-/* ---- thanks and questions ---- */
+/* ---- thanks ---- */
 
 /* The owner thanked the recipients: each referral they made before this
  * message is thanked. */
@@ -315,39 +315,11 @@ on_thanks(struct relate *r)
 		"  JOIN address a ON a.id = p.address_id"
 		"  WHERE p.exchange_id = ?1 AND p.role IN ('to', 'cc'))");
 
-	r->thanks = true;
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, r->in->exchange_id);
 	sqlite3_bind_int64(s, 2, r->date);
 	return store_step_done(r->st, s, "marking referrals thanked");
-}
-
-/* Only a message that opened its thread waits for an answer (a question
- * inside a running conversation is answered by the conversation). */
-static int
-on_question(struct relate *r)
-{
-	sqlite3_stmt *s = store_stmt(r->st, STMT_E_THREAD_FIRST,
-		"SELECT 1 FROM exchange WHERE thread_key = ?1 AND id <> ?2 AND date <= ?3"
-		" LIMIT 1");
-	const struct msg *m = r->in->m;
-	int rc;
-
-	if ((m->in_reply_to && *m->in_reply_to) || (m->references && *m->references))
-		return 0;
-	if (!s)
-		return -1;
-	store_bind_text(s, 1, r->in->thread_key);
-	sqlite3_bind_int64(s, 2, r->in->exchange_id);
-	sqlite3_bind_int64(s, 3, r->date);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		r->expects = true;
-	else if (rc != SQLITE_ROW)
-		store_fail(r->st, "looking at a thread");
-	store_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- the message ---- */
@@ -371,50 +343,91 @@ relate_event(struct relate *r, const struct detect_event *ev)
 	case DETECT_THANKS:
 		return out ? on_thanks(r) : 0;
 	case DETECT_QUESTION:
-		/* Inbound, it is a request the owner could answer (reciprocity
-		 * suggests it); outbound, it may wait for an answer. */
-		if (!out)
-			r->expects = true;
-		return out ? on_question(r) : 0;
+		return 0;       /* relate_read's */
 	}
 	return 0;
 }
 
-static int
-annotate(struct relate *r, const char *lang)
+static int64_t
+relate_date(const struct relate_input *in)
 {
-	sqlite3_stmt *s = store_stmt(r->st, STMT_E_ANNOTATE,
-		"UPDATE exchange SET expects_answer = ?2, has_thanks = ?3, language = ?4"
-		" WHERE id = ?1");
+	return in->m->date ? in->m->date : in->now;
+}
 
+/* Only a message that opened its thread waits for an answer (a question
+ * inside a running conversation is answered by the conversation). Asked
+ * before the exchange is recorded, so any exchange of the thread is
+ * another one. */
+static int
+thread_is_new(struct store *st, const struct relate_input *in, bool *out)
+{
+	sqlite3_stmt *s = store_stmt(st, STMT_E_THREAD_FIRST,
+		"SELECT 1 FROM exchange WHERE thread_key = ?1 AND date <= ?2 LIMIT 1");
+	const struct msg *m = in->m;
+	int rc;
+
+	*out = false;
+	if ((m->in_reply_to && *m->in_reply_to) || (m->references && *m->references))
+		return 0;
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, r->in->exchange_id);
-	sqlite3_bind_int(s, 2, r->expects);
-	sqlite3_bind_int(s, 3, r->thanks);
-	store_bind_text(s, 4, lang);
-	return store_step_done(r->st, s, "annotating an exchange");
+	store_bind_text(s, 1, in->thread_key);
+	sqlite3_bind_int64(s, 2, relate_date(in));
+	rc = sqlite3_step(s);
+	*out = rc == SQLITE_DONE;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(st, "looking at a thread");
+	store_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
-relate_message(struct store *st, const struct config *cfg, const struct relate_input *in)
+relate_read(struct store *st, const struct config *cfg, const struct relate_input *in,
+	    struct relate_note *out)
 {
-	struct relate r = { .st = st, .cfg = cfg, .in = in };
 	struct detect_input din = {
 		.m = in->m, .outbound = in->outbound, .text = in->text,
 		.identities = cfg->identities, .n_identities = cfg->n_identities,
 	};
 	const char *text = in->text && *in->text ? in->text : in->m->subject;
-	struct detect_event *ev = NULL;
-	size_t n, i;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	out->n_ev = detect_message(&din, &out->ev);
+	out->language = detect_language(text ? text : "");
+	for (i = 0; i < out->n_ev; i++) {
+		if (out->ev[i].kind == DETECT_THANKS && in->outbound)
+			out->has_thanks = true;
+		/* Inbound, a question is a request the owner could answer
+		 * (reciprocity suggests it); outbound, it may wait for an
+		 * answer. */
+		if (out->ev[i].kind == DETECT_QUESTION) {
+			if (!in->outbound)
+				out->expects_answer = true;
+			else if (thread_is_new(st, in, &out->expects_answer) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+relate_record(struct store *st, const struct config *cfg, const struct relate_input *in,
+	      const struct relate_note *note)
+{
+	struct relate r = { .st = st, .cfg = cfg, .in = in, .date = relate_date(in) };
+	size_t i;
 	int rc = 0;
 
-	r.date = in->m->date ? in->m->date : in->now;
-	n = detect_message(&din, &ev);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = relate_event(&r, &ev[i]);
-	detect_events_free(ev, n);
-	if (rc == 0)
-		rc = annotate(&r, detect_language(text ? text : ""));
+	for (i = 0; i < note->n_ev && rc == 0; i++)
+		rc = relate_event(&r, &note->ev[i]);
 	return rc;
+}
+
+void
+relate_note_free(struct relate_note *note)
+{
+	detect_events_free(note->ev, note->n_ev);
+	note->ev = NULL;
+	note->n_ev = 0;
 }

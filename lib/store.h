@@ -68,6 +68,9 @@ struct store_exchange {
 	const char *thread_key;
 	const char *in_reply_to;
 	const char *automated;    /* reason, NULL for a person's mail */
+	bool expects_answer;      /* what relate_read found (relate.h) */
+	bool has_thanks;
+	const char *language;     /* may be NULL */
 };
 int store_exchange_insert(struct store *st, int64_t account_id,
 			  const struct store_exchange *e, int64_t *out_id);

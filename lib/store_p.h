@@ -65,7 +65,6 @@ enum store_stmt {
 	/* relate.c */
 	STMT_E_EARLIER,
 	STMT_E_TAG,
-	STMT_E_ANNOTATE,
 	STMT_E_THANKED,
 	STMT_E_MANDATE_PROBABLE,
 	STMT_E_THREAD_FIRST,
@@ -130,10 +129,6 @@ enum store_stmt {
 	/* outbox.c: merci status (issue 4) */
 	STMT_O_STATUS,
 	STMT_O_FAILURES,
-	/* store.c: participants of one message in one statement */
-	STMT_PARTICIPANT_ADD2,
-	STMT_PARTICIPANT_ADD3,
-	STMT_PARTICIPANT_ADD4,
 	/* server_tasks.c: \Seen on applied replies, drafts (issue 4) */
 	STMT_T_SEEN_ADD,
 	STMT_T_SEEN_LIST,
@@ -244,12 +239,6 @@ store_bind_id(sqlite3_stmt *s, int i, int64_t id)
 	else
 		sqlite3_bind_null(s, i);
 }
-
-/* Records the n participants of one exchange (address ids[i] in role
- * roles[i]) as store_participant_add does one by one, in as few
- * statements as it can: ingest writes about two per message. */
-int store_participants_add(struct store *st, int64_t exchange_id, const int64_t *ids,
-			   const char *const *roles, size_t n);
 
 /* store_schema.c */
 int store_schema_latest(void);
