@@ -146,10 +146,15 @@ INTROS=$(grep -c '^intro ' "$T/appended" || true)
 
 # ---- the end: let it catch up (one more sync, pending sends) ----
 
+# Done when every appended message is recorded, no nudge is due unqueued
+# and no message waits: a sync commits its exchanges before the rules and
+# the queue run, so an empty outbox alone may come just before the last
+# nudges are queued (they would then stay queued through SIGTERM).
 for ((i = 0; i < 24; i++)); do	# at most 2 min
 	[ $((i % 3)) != 0 ] || "$MERCI" --config "$T/merci.conf" sync >>"$T/sync.out" 2>&1 || true
 	recorded=$(q "SELECT count(*) FROM exchange WHERE message_id LIKE '%soak-%'")
-	pending=$(q "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')")
+	pending=$(q "SELECT (SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending'))
+		+ (SELECT count(*) FROM nudge WHERE state = 'pending' AND due <= unixepoch())")
 	[ "$recorded" -lt "$APPENDED" ] || [ "$pending" != 0 ] || break
 	snooze 5
 done
@@ -161,6 +166,7 @@ MERCID_PID=
 check_eq "mercid exits 0 on SIGTERM" 0 "$rc"
 
 note "$APPENDED messages appended ($INTROS introductions), $(wc -l <"$T/samples") samples"
+note "store: $(q "SELECT count(DISTINCT message_id) FROM exchange WHERE message_id LIKE '%soak-%'") of $APPENDED appended messages recorded; nudges by kind and state: $(q "SELECT group_concat(k, ', ') FROM (SELECT kind || ' ' || state || ' ' || count(*) AS k FROM nudge GROUP BY kind, state)"); outbox: $(q "SELECT group_concat(k, ', ') FROM (SELECT kind || ' ' || state || ' ' || count(*) AS k FROM outbox GROUP BY kind, state)")"
 check_eq "PRAGMA integrity_check" ok "$(q 'PRAGMA integrity_check')"
 check_eq "exchanges: the first mailbox and every appended message" "$((EXPECTED0 + APPENDED))" \
 	"$(q 'SELECT count(*) FROM exchange')"
@@ -196,6 +202,9 @@ for d in ("new", "cur"):
 bad = [m for m in rows if copies[m] != 1] + [m for m in copies if m not in rows]
 if bad: fail("every outbox message delivered exactly once", *["%s: %d copies" % (m, copies[m]) for m in bad[:10]])
 else: ok("every outbox message delivered exactly once (%d)" % len(rows))
+print("soak: deliveries: %d received by the server for %d outbox rows, %d duplicates, %d never"
+      % (sum(copies.values()), len(rows), sum(c - 1 for c in copies.values() if c > 1),
+         sum(1 for m in rows if copies[m] == 0)))
 
 series = collections.defaultdict(list)   # (role, pid) -> [(t, rss, fds)]
 for line in open(samples):
