@@ -95,6 +95,21 @@ def long_piece(rng):
     return "😀" * rng.randint(250, 520)                          # 4-byte chars
 
 
+def edge_piece(rng):
+    """Lengths around mailbuild's limits: a plain word of 60 (the longest
+    it folds as is), an encoded word of 62, 78 columns."""
+    k = rng.randrange(5)
+    if k == 0:
+        return "w" * rng.randint(55, 80)
+    if k == 1:
+        return "é" * rng.randint(15, 45)
+    if k == 2:
+        return " ".join("x" * rng.randint(1, 70) for _ in range(rng.randint(2, 6)))
+    if k == 3:
+        return "=?" + "a" * rng.randint(50, 70) + "?="
+    return "a" * rng.randint(55, 65) + "\u00e9" + " " * rng.randint(1, 3)
+
+
 def hostile(rng, i):
     """String i: its marker near the start (after at most one break), then
     pieces. A NUL before the marker would hide it from C, so none there."""
@@ -108,8 +123,10 @@ def hostile(rng, i):
             parts.append(rng.choice(PAYLOADS))
         elif r < 0.6:
             parts.append(rng.choice(BREAKS))
-        elif r < 0.96:
+        elif r < 0.94:
             parts.append(rng.choice(WORDS))
+        elif r < 0.97:
+            parts.append(edge_piece(rng))
         else:
             parts.append(long_piece(rng))
         if rng.random() < 0.5:
