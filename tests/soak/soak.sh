@@ -146,16 +146,21 @@ INTROS=$(grep -c '^intro ' "$T/appended" || true)
 
 # ---- the end: let it catch up (one more sync, pending sends) ----
 
-# Done when every appended message is recorded, no nudge is due unqueued
-# and no message waits: a sync commits its exchanges before the rules and
-# the queue run, so an empty outbox alone may come just before the last
-# nudges are queued (they would then stay queued through SIGTERM).
+# Done when every appended message is recorded and has made its nudge, no
+# nudge is due unqueued and no message waits: a sync commits its exchanges
+# before the rules and the queue run, so a quiet outbox alone may come just
+# before the last nudge is made (20-minute runs stopped mercid with the last
+# follow-up queued, then being sent).
+SENTS=$(grep -c '^sent ' "$T/appended" || true)
 for ((i = 0; i < 24; i++)); do	# at most 2 min
 	[ $((i % 3)) != 0 ] || "$MERCI" --config "$T/merci.conf" sync >>"$T/sync.out" 2>&1 || true
-	recorded=$(q "SELECT count(*) FROM exchange WHERE message_id LIKE '%soak-%'")
-	pending=$(q "SELECT (SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending'))
+	missing=$(q "SELECT max(0, $APPENDED - (SELECT count(*) FROM exchange WHERE message_id LIKE '%soak-%'))
+		+ max(0, $INTROS + $SENTS - (SELECT count(*) FROM nudge n JOIN address a ON a.contact_id = n.contact_id
+		  WHERE (a.email LIKE 'referent%@example.net' AND n.kind = 'thank-you')
+		  OR (a.email LIKE 'prospect%@example.com' AND n.kind = 'follow-up')))
+		+ (SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending'))
 		+ (SELECT count(*) FROM nudge WHERE state = 'pending' AND due <= unixepoch())")
-	[ "$recorded" -lt "$APPENDED" ] || [ "$pending" != 0 ] || break
+	[ "$missing" -gt 0 ] || break
 	snooze 5
 done
 sample $(( $(date +%s) - started ))
@@ -176,6 +181,8 @@ check_eq "exchanges: no message recorded twice" 0 \
 	"$(q 'SELECT count(*) - count(DISTINCT account_id || char(31) || msg_key) FROM exchange')"
 check_eq "nudges: one thank-you per introduction" "$INTROS" \
 	"$(q "SELECT count(*) FROM nudge n JOIN address a ON a.contact_id = n.contact_id WHERE a.email LIKE 'referent%@example.net' AND n.kind = 'thank-you'")"
+check_eq "nudges: one follow-up per unanswered message" "$SENTS" \
+	"$(q "SELECT count(*) FROM nudge n JOIN address a ON a.contact_id = n.contact_id WHERE a.email LIKE 'prospect%@example.com' AND n.kind = 'follow-up'")"
 check_eq "nudges: unique per dedupe_key" 0 "$(q 'SELECT count(*) - count(DISTINCT dedupe_key) FROM nudge')"
 check_eq "outbox: every message sent" 0 "$(q "SELECT count(*) FROM outbox WHERE state <> 'sent'")"
 check_eq "nudges: every nudge queued was sent" 0 \
