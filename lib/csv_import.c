@@ -280,26 +280,9 @@ row_blank(const struct csv_row *row)
 	return true;
 }
 
-/* Reads data (UTF-8 without BOM) into out. */
-static enum csv_format
-csv_parse_utf8(const char *data, size_t len, struct card_list *out)
-{
-	struct csv_reader r = { data, data + len, csv_separator(data, data + len), 1 };
-	struct csv_row row = { 0 };
-	struct csv_layout lay = { 0 };
-
-	if (csv_row_read(&r, &row))
-		csv_layout_read(&row, &lay);
-	while (lay.format != CSV_UNKNOWN && csv_row_read(&r, &row))
-		if (!row_blank(&row))
-			csv_row_card(&lay, &row, out);
-	row_clear(&row);
-	free(row.fields);
-	free(lay.roles);
-	return lay.format;
-}
-
-/* data as UTF-8 without its byte order mark; *copy is what to free. */
+/* data as UTF-8 without its byte order mark; *copy is what to free. The
+ * encoding is decided on the whole file, so that a header that is valid
+ * UTF-8 is still read as Windows-1252 when a later byte is not UTF-8. */
 static const char *
 csv_text(const char *data, size_t *len, char **copy)
 {
@@ -313,33 +296,54 @@ csv_text(const char *data, size_t *len, char **copy)
 	return data;
 }
 
+/* The one reading of the header, shared by csv_detect and csv_parse so
+ * they cannot disagree: the text decoded as a whole, its separator, and
+ * the first row read by the row reader (a quoted header field may span
+ * lines). On return r stands on the first data row; *copy is what to free. */
+static void
+csv_header_read(const char *data, size_t len, struct csv_reader *r, struct csv_layout *lay,
+		char **copy)
+{
+	const char *text = csv_text(data, &len, copy);
+	struct csv_row row = { 0 };
+
+	*r = (struct csv_reader){ text, text + len, csv_separator(text, text + len), 1 };
+	*lay = (struct csv_layout){ CSV_UNKNOWN, NULL, 0 };
+	if (csv_row_read(r, &row))
+		csv_layout_read(&row, lay);
+	row_clear(&row);
+	free(row.fields);
+}
+
 enum csv_format
 csv_parse(const char *data, size_t len, struct card_list *out)
 {
+	struct csv_reader r;
+	struct csv_row row = { 0 };
+	struct csv_layout lay;
 	char *copy;
-	const char *text = csv_text(data, &len, &copy);
-	enum csv_format f = csv_parse_utf8(text, len, out);
 
+	csv_header_read(data, len, &r, &lay, &copy);
+	while (lay.format != CSV_UNKNOWN && csv_row_read(&r, &row))
+		if (!row_blank(&row))
+			csv_row_card(&lay, &row, out);
+	row_clear(&row);
+	free(row.fields);
+	free(lay.roles);
 	free(copy);
-	return f;
+	return lay.format;
 }
 
 enum csv_format
 csv_detect(const char *data, size_t len)
 {
-	/* The header row only: the whole file is decoded once, by csv_parse. */
-	const char *nl = memchr(data, '\n', len);
-	size_t n = nl ? (size_t)(nl - data) : len;
+	struct csv_reader r;
+	struct csv_layout lay;
 	char *copy;
-	const char *text = csv_text(data, &n, &copy);
-	struct csv_reader r = { text, text + n, csv_separator(text, text + n), 1 };
-	struct csv_row row = { 0 };
-	struct csv_layout lay = { CSV_UNKNOWN, NULL, 0 };
 
-	if (csv_row_read(&r, &row))
-		csv_layout_read(&row, &lay);
-	row_clear(&row);
-	free(row.fields);
+	/* Decoding a Windows-1252 file whole costs a copy; reading the header
+	 * any other way than csv_parse does would answer differently. */
+	csv_header_read(data, len, &r, &lay, &copy);
 	free(lay.roles);
 	free(copy);
 	return lay.format;

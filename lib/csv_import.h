@@ -20,7 +20,8 @@ enum csv_format {
 	CSV_GOOGLE,              /* old or new layout */
 };
 
-/* Which export data's header row is. */
+/* Which export data's header row is: the header as csv_parse reads it
+ * (decoded as the whole file is, a quoted field may span lines). */
 enum csv_format csv_detect(const char *data, size_t len);
 /* "Outlook CSV", "Google CSV". */
 const char *csv_format_name(enum csv_format f);

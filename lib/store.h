@@ -6,6 +6,42 @@
  * statements; strings it returns are newly allocated and owned by the caller
  * (free with the matching *_free). Functions return 0 on success and -1 on
  * failure, after logging the SQLite error once (log.h). */
+
+/* Durability, per table (issue 7). Every read-write connection is WAL with
+ * synchronous=NORMAL: a crash of merci loses nothing committed; only an OS
+ * crash or power loss can drop the last commits, never corrupt the file.
+ * Every connection has SQLITE_DBCONFIG_DEFENSIVE and trusted_schema=OFF (a
+ * store file from disk cannot run or corrupt through SQL); foreign keys on.
+ * In WAL a FULL commit fsyncs the whole log, so it makes every earlier
+ * NORMAL commit durable too.
+ *
+ *   table            written by                     level   a lost last commit costs
+ *   account, folder  ingest batch + its checkpoint  NORMAL  the batch is fetched again
+ *   exchange,        ingest batch (same commit)     NORMAL  re-recorded from the fetch
+ *    participant
+ *   address,         ingest batch                   NORMAL  re-derived from the fetch
+ *    contact,        merci import/contacts/merge    NORMAL  the owner's edit (a mute:
+ *    contact_tag                                            one nudge it would stop)
+ *   referral,        relate, in the ingest batch    NORMAL  re-detected from the fetch
+ *    mandate, favour merci mandates/favours         NORMAL  the owner's entry
+ *   nudge            rules (create, wake, resolve)  NORMAL  the next rules run redoes it
+ *                    pending -> sent (outbox_queue) FULL    -
+ *                    replies, in the ingest batch   NORMAL  the reply is fetched again
+ *                    merci nudges done|dismiss|...  NORMAL  the owner's choice: one
+ *                                                           reminder already cancelled
+ *   outbox,          queue, mark sending/result,    FULL    -
+ *    outbox_item     recover (outbox.c)
+ *                    help reply, in ingest batch    NORMAL  queued again from the fetch
+ *
+ * Why this is enough: whether mail goes out is decided by a nudge going
+ * pending -> sent and its outbox row appearing, one FULL transaction, and by
+ * outbox.state, written only under FULL; a row is marked "sending" (FULL)
+ * before any byte goes to the server, which also makes everything committed
+ * before it durable. So a power loss never makes merci mail twice what it
+ * recorded as sent (the one window left, between the server's 250 and the
+ * commit, is logged as a possible duplicate at start-up) nor forget a queued
+ * message. What NORMAL can lose is either fetched again from the server or
+ * an owner's command from the last seconds before the power went. */
 #ifndef MERCI_STORE_H
 #define MERCI_STORE_H
 

@@ -10,7 +10,7 @@ refuses or defers:
                  [--greeting "421 ..."] [--ehlo "550 ..."] [--auth-reply "454 ..."]
                  [--mail "550 ..."] [--rcpt "451 ..."] [--data-cmd "452 ..."]
                  [--data "550 ..."] [--drop-before-250] [--data-delay SECONDS]
-                 [--times K] [--log FILE]
+                 [--times K] [--log FILE] [--transcript DIR]
 
 --tlscert offers STARTTLS and requires it; --auth requires AUTH (after
 STARTTLS when TLS is on) with that one login.
@@ -37,10 +37,16 @@ port (wait_port) takes one of the K.
 
 --log FILE appends one line per event: "connect N", "deliver N <Message-ID>",
 "drop N <Message-ID>", "reply N STAGE CODE". Runs until SIGTERM or SIGINT.
+
+--transcript DIR writes every byte each client sends, as received (commands
+and DATA alike, before any parsing), to DIR/conn-K.in, one file per
+connection: what reached the server, for tests that must see it whole.
 """
 import argparse
 import asyncio
 import email.parser
+import itertools
+import os
 import signal
 import ssl
 import sys
@@ -175,9 +181,26 @@ class ScriptedSMTP(SMTP):
     """aiosmtpd's server with replies at the stages its handler cannot
     answer: greeting, EHLO/HELO, AUTH and the DATA command."""
 
+    transcript_dir = None
+    transcript_seq = itertools.count(1)
+
     def __init__(self, handler, **kwargs):
         super().__init__(handler, **kwargs)
         self.merci_conn = handler.events.connect()
+        self.merci_transcript = None
+
+    def data_received(self, data):
+        if self.transcript_dir and self.merci_transcript is None:
+            path = os.path.join(self.transcript_dir, "conn-%d.in" % next(self.transcript_seq))
+            self.merci_transcript = open(path, "wb", buffering=0)
+        if self.merci_transcript:
+            self.merci_transcript.write(data)
+        super().data_received(data)
+
+    def connection_lost(self, exc):
+        if self.merci_transcript:
+            self.merci_transcript.close()
+        super().connection_lost(exc)
 
     def _script(self, stage):
         return self.event_handler.reply(self.session, stage)
@@ -250,6 +273,7 @@ def main():
                     help="seconds between storing a message and the 250")
     ap.add_argument("--times", type=int, help="script only the first K connections")
     ap.add_argument("--log", help="append events to this file")
+    ap.add_argument("--transcript", help="write each connection's raw input to DIR/conn-K.in")
     a = ap.parse_args()
 
     kwargs = {}
@@ -267,6 +291,7 @@ def main():
         if v and "|" in v:
             replies[k] = [x.strip() for x in v.split("|")]
     events = Events(a.log, a.times)
+    ScriptedSMTP.transcript_dir = a.transcript
     handler = ScriptedMailbox(a.maildir, replies, events, drop=a.drop_before_250,
                               delay=a.data_delay)
     controller = ScriptedController(handler, hostname="127.0.0.1", port=a.port, **kwargs)

@@ -146,11 +146,21 @@ INTROS=$(grep -c '^intro ' "$T/appended" || true)
 
 # ---- the end: let it catch up (one more sync, pending sends) ----
 
+# Done when every appended message is recorded and has made its nudge, no
+# nudge is due unqueued and no message waits: a sync commits its exchanges
+# before the rules and the queue run, so a quiet outbox alone may come just
+# before the last nudge is made (20-minute runs stopped mercid with the last
+# follow-up queued, then being sent).
+SENTS=$(grep -c '^sent ' "$T/appended" || true)
 for ((i = 0; i < 24; i++)); do	# at most 2 min
 	[ $((i % 3)) != 0 ] || "$MERCI" --config "$T/merci.conf" sync >>"$T/sync.out" 2>&1 || true
-	recorded=$(q "SELECT count(*) FROM exchange WHERE message_id LIKE '%soak-%'")
-	pending=$(q "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')")
-	[ "$recorded" -lt "$APPENDED" ] || [ "$pending" != 0 ] || break
+	missing=$(q "SELECT max(0, $APPENDED - (SELECT count(*) FROM exchange WHERE message_id LIKE '%soak-%'))
+		+ max(0, $INTROS + $SENTS - (SELECT count(*) FROM nudge n JOIN address a ON a.contact_id = n.contact_id
+		  WHERE (a.email LIKE 'referent%@example.net' AND n.kind = 'thank-you')
+		  OR (a.email LIKE 'prospect%@example.com' AND n.kind = 'follow-up')))
+		+ (SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending'))
+		+ (SELECT count(*) FROM nudge WHERE state = 'pending' AND due <= unixepoch())")
+	[ "$missing" -gt 0 ] || break
 	snooze 5
 done
 sample $(( $(date +%s) - started ))
@@ -161,6 +171,7 @@ MERCID_PID=
 check_eq "mercid exits 0 on SIGTERM" 0 "$rc"
 
 note "$APPENDED messages appended ($INTROS introductions), $(wc -l <"$T/samples") samples"
+note "store: $(q "SELECT count(DISTINCT message_id) FROM exchange WHERE message_id LIKE '%soak-%'") of $APPENDED appended messages recorded; nudges by kind and state: $(q "SELECT group_concat(k, ', ') FROM (SELECT kind || ' ' || state || ' ' || count(*) AS k FROM nudge GROUP BY kind, state)"); outbox: $(q "SELECT group_concat(k, ', ') FROM (SELECT kind || ' ' || state || ' ' || count(*) AS k FROM outbox GROUP BY kind, state)")"
 check_eq "PRAGMA integrity_check" ok "$(q 'PRAGMA integrity_check')"
 check_eq "exchanges: the first mailbox and every appended message" "$((EXPECTED0 + APPENDED))" \
 	"$(q 'SELECT count(*) FROM exchange')"
@@ -170,6 +181,8 @@ check_eq "exchanges: no message recorded twice" 0 \
 	"$(q 'SELECT count(*) - count(DISTINCT account_id || char(31) || msg_key) FROM exchange')"
 check_eq "nudges: one thank-you per introduction" "$INTROS" \
 	"$(q "SELECT count(*) FROM nudge n JOIN address a ON a.contact_id = n.contact_id WHERE a.email LIKE 'referent%@example.net' AND n.kind = 'thank-you'")"
+check_eq "nudges: one follow-up per unanswered message" "$SENTS" \
+	"$(q "SELECT count(*) FROM nudge n JOIN address a ON a.contact_id = n.contact_id WHERE a.email LIKE 'prospect%@example.com' AND n.kind = 'follow-up'")"
 check_eq "nudges: unique per dedupe_key" 0 "$(q 'SELECT count(*) - count(DISTINCT dedupe_key) FROM nudge')"
 check_eq "outbox: every message sent" 0 "$(q "SELECT count(*) FROM outbox WHERE state <> 'sent'")"
 check_eq "nudges: every nudge queued was sent" 0 \
@@ -196,6 +209,9 @@ for d in ("new", "cur"):
 bad = [m for m in rows if copies[m] != 1] + [m for m in copies if m not in rows]
 if bad: fail("every outbox message delivered exactly once", *["%s: %d copies" % (m, copies[m]) for m in bad[:10]])
 else: ok("every outbox message delivered exactly once (%d)" % len(rows))
+print("soak: deliveries: %d received by the server for %d outbox rows, %d duplicates, %d never"
+      % (sum(copies.values()), len(rows), sum(c - 1 for c in copies.values() if c > 1),
+         sum(1 for m in rows if copies[m] == 0)))
 
 series = collections.defaultdict(list)   # (role, pid) -> [(t, rss, fds)]
 for line in open(samples):

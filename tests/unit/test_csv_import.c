@@ -139,6 +139,33 @@ test_unknown(void)
 	card_list_free(&l);
 }
 
+/* A quoted header field that spans lines: csv_detect and csv_parse read the
+ * same header row, so the import neither refuses a file it could read nor
+ * reads one it said it would not (they used to stop at the first line). */
+static void
+test_header_spans_lines(void)
+{
+	struct card_list l = { 0 };
+	const char *spans = "\"Notes\r\n(long)\",First Name,E-mail Address\r\n"
+		"vue au salon,Amélie,amelie@example.com\r\n";
+	/* The first physical line alone looks like an e-mail column. */
+	const char *lure = "\"E-mail Address\nor not\",Name\nx,y\n";
+
+	CHECK_INT(csv_detect(spans, strlen(spans)), CSV_OUTLOOK);
+	CHECK_INT(csv_parse(spans, strlen(spans), &l), CSV_OUTLOOK);
+	CHECK_INT(l.n_cards, 1);
+	if (l.n_cards == 1) {
+		CHECK_STR(l.cards[0].name, "Amélie");
+		CHECK_INT(l.cards[0].line, 3);
+	}
+	card_list_free(&l);
+	memset(&l, 0, sizeof l);
+	CHECK_INT(csv_detect(lure, strlen(lure)), CSV_UNKNOWN);
+	CHECK_INT(csv_parse(lure, strlen(lure), &l), CSV_UNKNOWN);
+	CHECK_INT(l.n_cards, 0);
+	card_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -147,5 +174,6 @@ main(void)
 	test_google_old();
 	test_google_new();
 	test_unknown();
+	test_header_spans_lines();
 	return UNIT_DONE();
 }
