@@ -9,6 +9,11 @@
 # none, also after a crash lost the report of an APPEND (the Message-ID is
 # searched first); a nudge already done gets no draft; a bad value of the
 # key is refused with its line.
+#
+# With Drafts listed in folders, merci's drafts (and any message flagged
+# \Draft) are not read as mail the owner sent: the thank-you nudges stay
+# waiting and no exchange comes from them, while a message there without
+# the flag is read.
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
@@ -126,5 +131,33 @@ run after-crash "$NOW2"
 check_eq "after a lost report, the draft found by its Message-ID is not appended again" 2 "$(drafts)"
 check_eq "and is recorded as appended" 2 "$(q "SELECT count(*) FROM draft WHERE state = 'appended'")"
 check_eq "no more mail than the nudges" 3 "$(delivered)"
+
+# ---- Drafts read as a folder: drafts are not mail ----
+
+# The owner's own unfinished draft to Jean, and a message the owner filed
+# there without the flag (which is mail, and read).
+printf '%s\r\n' 'From: Camille Roy <camille@example.org>' 'To: Jean Dupont <jean@example.fr>' \
+	'Subject: Brouillon' 'Date: Thu, 24 Sep 2026 12:30:00 +0000' \
+	'Message-ID: <own-draft@example.org>' '' 'Pas fini.' >"$T/own-draft.eml"
+printf '%s\r\n' 'From: Camille Roy <camille@example.org>' 'To: Paul Martin <paul@example.com>' \
+	'Subject: Notes' 'Date: Thu, 24 Sep 2026 12:40:00 +0000' \
+	'Message-ID: <filed-in-drafts@example.org>' '' 'Bonjour Paul.' >"$T/filed.eml"
+dovecot_imap '
+M.append("Drafts", r"(\Draft)", None, open(sys.argv[1], "rb").read())
+M.append("Drafts", None, None, open(sys.argv[2], "rb").read())' "$T/own-draft.eml" "$T/filed.eml" ||
+	die "cannot add to Drafts"
+sed -i 's/^folders = INBOX$/folders = INBOX, Drafts/' "$CONF"
+MERCI_NOW=$NOW2 run_cmd drafts-folder "$MERCID" --once --verbose --config "$CONF"
+check_rc "drafts-folder: mercid --once reading Drafts exits 0" 0
+check_eq "drafts-folder: Drafts read to its last UID" 4 \
+	"$(q "SELECT last_uid FROM folder WHERE name = 'Drafts'")"
+check_eq "drafts-folder: the one message without \\Draft recorded, no draft" \
+	"filed-in-drafts@example.org" "$(q "SELECT message_id FROM exchange WHERE folder = 'Drafts'")"
+check_eq "drafts-folder: no exchange to Jean or Mary" 0 \
+	"$(q "SELECT count(*) FROM exchange WHERE message_id LIKE 'merci-draft.%' OR message_id = 'own-draft@example.org'")"
+check_eq "drafts-folder: the two thank-you nudges still wait (sent, not done)" "sent sent" \
+	"$(q "SELECT state FROM nudge WHERE contact_id IN (201, 202) ORDER BY contact_id" | tr '\n' ' ' | sed 's/ $//')"
+check_grep "drafts-folder: three drafts passed over" \
+	'UID [123] of "Drafts" is a draft' "$ERR_FILE"
 
 test_finish
