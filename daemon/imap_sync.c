@@ -780,6 +780,9 @@ sync_texts(struct sync *sy)
 	size_t n_done = 0, i, k;
 	int r;
 
+	/* A batch of drafts alone holds nothing, and pend may not exist yet. */
+	if (sy->n_pend == 0)
+		return 0;
 	qsort(sy->pend, sy->n_pend, sizeof(*sy->pend), sync_pend_cmp);
 	for (i = 0; i < sy->n_pend; i++) {
 		const char *sec = sy->pend[i].part.section;
