@@ -283,11 +283,27 @@ sync_internaldate(const struct mailimap_date_time *d)
 
 struct sync_item {
 	uint32_t uid;
+	bool draft;             /* flagged \Draft */
 	const struct mailimap_date_time *idate;
 	const struct mailimap_body *bs;
 	const char *data;       /* the body section: header fields or text */
 	size_t len;
 };
+
+static bool
+sync_flags_draft(const struct mailimap_msg_att_dynamic *dyn)
+{
+	clistiter *c;
+
+	for (c = dyn && dyn->att_list ? clist_begin(dyn->att_list) : NULL; c; c = clist_next(c)) {
+		const struct mailimap_flag_fetch *f = clist_content(c);
+
+		if (f->fl_type == MAILIMAP_FLAG_FETCH_OTHER && f->fl_flag &&
+		    f->fl_flag->fl_type == MAILIMAP_FLAG_DRAFT)
+			return true;
+	}
+	return false;
+}
 
 static void
 sync_item_read(const struct mailimap_msg_att *ma, struct sync_item *it)
@@ -299,6 +315,10 @@ sync_item_read(const struct mailimap_msg_att *ma, struct sync_item *it)
 		const struct mailimap_msg_att_item *item = clist_content(c);
 		const struct mailimap_msg_att_static *st;
 
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			it->draft = it->draft || sync_flags_draft(item->att_data.att_dyn);
+			continue;
+		}
 		if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
 			continue;
 		st = item->att_data.att_static;
@@ -374,6 +394,9 @@ sync_fetch_type(void)
 	size_t i;
 
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	/* For \Draft only (sync_fetch_range): what the owner reads or flags
+	 * otherwise is not merci's business. */
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_bodystructure());
 	for (i = 0; msg_header_fields[i]; i++)
@@ -434,7 +457,16 @@ sync_fetch_range(struct sync *sy, uint32_t a, uint32_t b, bool keep, bool *got)
 		sy->good_uid = it.uid;
 		if (got)
 			*got = true;
-		if (keep)
+		/* A draft was not sent: neither merci's thank-you drafts nor the
+		 * owner's own say the owner wrote to anyone, wherever they lie
+		 * (a Drafts folder listed in folders, Gmail's All Mail). The
+		 * batch's checkpoint passes over it like over any message; the
+		 * copy a client files in Sent when the draft goes out is a new
+		 * message without the flag. */
+		if (keep && it.draft)
+			log_debug("%s: UID %u of \"%s\" is a draft (\\Draft); not read as mail",
+				  sy->job->acct->name, it.uid, sy->folder->name);
+		else if (keep)
 			sync_pend_item(sy, &it);
 	}
 	mailimap_fetch_list_free(res);
@@ -748,6 +780,9 @@ sync_texts(struct sync *sy)
 	size_t n_done = 0, i, k;
 	int r;
 
+	/* A batch of drafts alone holds nothing, and pend may not exist yet. */
+	if (sy->n_pend == 0)
+		return 0;
 	qsort(sy->pend, sy->n_pend, sizeof(*sy->pend), sync_pend_cmp);
 	for (i = 0; i < sy->n_pend; i++) {
 		const char *sec = sy->pend[i].part.section;

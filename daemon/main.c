@@ -235,6 +235,10 @@ daemon_delivery_idle(struct daemon *d)
 	int64_t queued = 0, failed = 0;
 
 	if (!d->once) {
+		/* A thank-you nudge just mailed has its draft appended now, not
+		 * at the account's next sync. */
+		for (size_t i = 0; i < d->n_runners; i++)
+			runner_tasks_refresh(d->runners[i]);
 		daemon_notify_status(d);
 		return;
 	}

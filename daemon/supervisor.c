@@ -51,6 +51,7 @@ struct runner {
 	bool got_done, eof, reaped;
 	bool idling;                        /* the child synced and waits in IDLE */
 	bool cycle_ended;                   /* an IDLE record to report to the daemon */
+	bool tasks_new;                     /* chores made after the child asked for its list */
 	int exit_status;                    /* the child's, when it exited */
 	int term_signal;                    /* the signal that killed it, 0 if none */
 	char *error;                        /* the child's REC_ERROR text, or ours */
@@ -64,6 +65,7 @@ struct runner {
 
 static void runner_finish(struct runner *r);
 static void runner_cycle_end(struct runner *r);
+static void runner_wake(struct runner *r);
 
 const char *
 runner_name(const struct runner *r)
@@ -216,6 +218,7 @@ runner_tasks_answer(struct runner *r)
 	struct buf b = { 0 };
 	int rc = 0;
 
+	r->tasks_new = false;
 	if (server_tasks_answer(r->d->store, r->d->cfg, r->account_id, time_now(), &b) < 0)
 		rc = -2;
 	else if (runner_send(r, &b) < 0)
@@ -267,6 +270,9 @@ runner_handle(struct runner *r, struct record *rec)
 		if (r->n_batch)
 			return -1;
 		runner_cycle_end(r);
+		/* Chores made while it ran its last ones: another round now. */
+		if (r->tasks_new)
+			runner_wake(r);
 		return 0;
 	case REC_TASKS:
 		return r->n_batch ? -1 : runner_tasks_answer(r);
@@ -491,7 +497,7 @@ runner_finish(struct runner *r)
 		close(r->fd);
 	r->fd = -1;
 	r->pid = 0;
-	r->idling = r->cycle_ended = false;
+	r->idling = r->cycle_ended = r->tasks_new = false;
 	buf_reset(&r->in);
 	free(r->folder);
 	r->folder = NULL;
@@ -627,6 +633,24 @@ fail_early:
 	r->error = xstrdup("cannot start the IMAP process");
 	runner_finish(r);
 	return -1;
+}
+
+void
+runner_tasks_refresh(struct runner *r)
+{
+	int made;
+
+	if (r->d->once || r->pid == 0)
+		return;
+	made = server_tasks_make(r->d->store, r->d->cfg, r->account_id, time_now());
+	if (made <= 0)
+		return;
+	/* An idling child asked for its list before these existed; a busy one
+	 * may have asked already: wake it when its round ends. */
+	if (r->idling)
+		runner_wake(r);
+	else
+		r->tasks_new = true;
 }
 
 void

@@ -32,6 +32,12 @@ struct runner *runner_new(struct daemon *d, const struct config_account *acct);
  * when the child could not be started (already logged; the runner retries
  * later). */
 int runner_sync_now(struct runner *r);
+/* Makes the chores due now outside a round (drafts of the thank-you nudges
+ * just mailed) and, when there are new ones, has the account's running
+ * child do them now: an idling one is woken, a busy one after its round.
+ * Without a running child (or in --once mode) they wait for the next
+ * sync, which makes them anyway. */
+void runner_tasks_refresh(struct runner *r);
 /* Arms the next attempt after delay seconds (no-op in --once mode). */
 void runner_schedule(struct runner *r, int64_t delay);
 /* True while a sync is in flight (an idling child is not busy). */

@@ -213,14 +213,15 @@ draft_insert(struct store *st, int64_t account_id, int64_t nudge_id, const char 
 }
 
 /* Renders and records the drafts now due, in one transaction: each nudge
- * gets its bytes and Message-ID once, whatever happens next. */
+ * gets its bytes and Message-ID once, whatever happens next. Returns how
+ * many were recorded, or -1. */
 static int
 drafts_make(struct store *st, const struct config *cfg, int64_t account_id, int64_t now)
 {
 	struct draft_due *due = NULL;
 	size_t n = 0, len;
 	char *mid, *data;
-	int rc = -1;
+	int rc = -1, made = 0;
 
 	if (store_begin(st) < 0)
 		return -1;
@@ -230,21 +231,30 @@ drafts_make(struct store *st, const struct config *cfg, int64_t account_id, int6
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		/* One that cannot be built (a broken template override) is
 		 * logged and tried again next round. */
-		if (draft_render(cfg, &due[i], now, &mid, &data, &len) == 0 &&
-		    draft_insert(st, account_id, due[i].nudge_id, mid, data, len, now) < 0)
-			rc = -1;
-		else if (data)
-			log_info("drafts: a thank-you to %s is ready for the Drafts folder (nudge %lld)",
-				 due[i].email, (long long)due[i].nudge_id);
+		if (draft_render(cfg, &due[i], now, &mid, &data, &len) == 0) {
+			if (draft_insert(st, account_id, due[i].nudge_id, mid, data, len, now) < 0) {
+				rc = -1;
+			} else {
+				made++;
+				log_info("drafts: a thank-you to %s is ready for the Drafts folder "
+					 "(nudge %lld)", due[i].email, (long long)due[i].nudge_id);
+			}
+		}
 		free(mid);
 		free(data);
 	}
 out:
 	drafts_due_free(due, n);
 	if (rc == 0)
-		return store_commit(st);
+		return store_commit(st) < 0 ? -1 : made;
 	store_rollback(st);
 	return -1;
+}
+
+int
+server_tasks_make(struct store *st, const struct config *cfg, int64_t account_id, int64_t now)
+{
+	return cfg->nudges.drafts ? drafts_make(st, cfg, account_id, now) : 0;
 }
 
 /* ---- the answer ---- */
@@ -325,7 +335,7 @@ server_tasks_answer(struct store *st, const struct config *cfg, int64_t account_
 {
 	size_t at = out->len;
 
-	if (cfg->nudges.drafts && drafts_make(st, cfg, account_id, now) < 0)
+	if (server_tasks_make(st, cfg, account_id, now) < 0)
 		goto fail;
 	if (answer_seen(st, account_id, out) < 0 ||
 	    (cfg->nudges.drafts && answer_drafts(st, account_id, now, out) < 0))

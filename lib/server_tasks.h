@@ -38,8 +38,17 @@ struct store;
 int server_tasks_seen_add(struct store *st, int64_t account_id, const char *folder,
 			  uint32_t uid, int64_t now);
 
+/* Makes the drafts now due for the account (when cfg asks for drafts): a
+ * thank-you nudge mailed since the last call gets its row. Returns how many
+ * rows were made (0 when none), or -1 on a store error. The daemon calls
+ * it after each delivery so it can wake an idling IMAP child to append
+ * them now; in --once mode the run's nudges are mailed after the IMAP
+ * child is done, so their drafts are appended by the next run. */
+int server_tasks_make(struct store *st, const struct config *cfg, int64_t account_id,
+		      int64_t now);
+
 /* The parent's answer to the child's REC_TASKS: makes the drafts now due
- * for the account (when cfg asks for drafts), then appends to out the
+ * for the account (server_tasks_make), then appends to out the
  * encoded REC_SEEN and REC_DRAFT frames still to do and the closing
  * REC_TASKS. 0, or -1 on a store error (out then holds no frame). */
 int server_tasks_answer(struct store *st, const struct config *cfg, int64_t account_id,

@@ -9,6 +9,14 @@
 # none, also after a crash lost the report of an APPEND (the Message-ID is
 # searched first); a nudge already done gets no draft; a bad value of the
 # key is refused with its line.
+#
+# With Drafts listed in folders, merci's drafts (and any message flagged
+# \Draft) are not read as mail the owner sent: the thank-you nudges stay
+# waiting and no exchange comes from them, while a message there without
+# the flag is read. In daemon mode (poll = 30m, IMAP IDLE) a thank-you nudge
+# mailed after a sync gets its draft within seconds: the idling IMAP
+# process is woken for it, no poll is waited for. In --once mode the nudges
+# are mailed after the sync, so their drafts come with the next run.
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
@@ -126,5 +134,86 @@ run after-crash "$NOW2"
 check_eq "after a lost report, the draft found by its Message-ID is not appended again" 2 "$(drafts)"
 check_eq "and is recorded as appended" 2 "$(q "SELECT count(*) FROM draft WHERE state = 'appended'")"
 check_eq "no more mail than the nudges" 3 "$(delivered)"
+
+# ---- Drafts read as a folder: drafts are not mail ----
+
+# The owner's own unfinished draft to Jean, and a message the owner filed
+# there without the flag (which is mail, and read).
+printf '%s\r\n' 'From: Camille Roy <camille@example.org>' 'To: Jean Dupont <jean@example.fr>' \
+	'Subject: Brouillon' 'Date: Thu, 24 Sep 2026 12:30:00 +0000' \
+	'Message-ID: <own-draft@example.org>' '' 'Pas fini.' >"$T/own-draft.eml"
+printf '%s\r\n' 'From: Camille Roy <camille@example.org>' 'To: Paul Martin <paul@example.com>' \
+	'Subject: Notes' 'Date: Thu, 24 Sep 2026 12:40:00 +0000' \
+	'Message-ID: <filed-in-drafts@example.org>' '' 'Bonjour Paul.' >"$T/filed.eml"
+dovecot_imap '
+M.append("Drafts", r"(\Draft)", None, open(sys.argv[1], "rb").read())
+M.append("Drafts", None, None, open(sys.argv[2], "rb").read())' "$T/own-draft.eml" "$T/filed.eml" ||
+	die "cannot add to Drafts"
+sed -i 's/^folders = INBOX$/folders = INBOX, Drafts/' "$CONF"
+MERCI_NOW=$NOW2 run_cmd drafts-folder "$MERCID" --once --verbose --config "$CONF"
+check_rc "drafts-folder: mercid --once reading Drafts exits 0" 0
+check_eq "drafts-folder: Drafts read to its last UID" 4 \
+	"$(q "SELECT last_uid FROM folder WHERE name = 'Drafts'")"
+check_eq "drafts-folder: the one message without \\Draft recorded, no draft" \
+	"filed-in-drafts@example.org" "$(q "SELECT message_id FROM exchange WHERE folder = 'Drafts'")"
+check_eq "drafts-folder: no exchange to Jean or Mary" 0 \
+	"$(q "SELECT count(*) FROM exchange WHERE message_id LIKE 'merci-draft.%' OR message_id = 'own-draft@example.org'")"
+check_eq "drafts-folder: the two thank-you nudges still wait (sent, not done)" "sent sent" \
+	"$(q "SELECT state FROM nudge WHERE contact_id IN (201, 202) ORDER BY contact_id" | tr '\n' ' ' | sed 's/ $//')"
+check_grep "drafts-folder: three drafts passed over" \
+	'UID [123] of "Drafts" is a draft' "$ERR_FILE"
+
+# ---- daemon mode: the draft right after the nudge is mailed ----
+
+q "INSERT INTO contact (id, name, language, created_at)
+     VALUES (204, 'Lucie Tremblay', 'fr', $NOW_S - 30 * $DAY);
+   INSERT INTO address (email, name, contact_id, first_seen)
+     VALUES ('lucie@example.ca', 'Lucie Tremblay', 204, $NOW_S - 30 * $DAY);
+   INSERT INTO referral (kind, direction, from_contact, to_contact, date, evidence, created_at)
+     VALUES ('manual', 'received', 204, 110, $NOW_S - 3 * $DAY, 'test', $NOW_S - 3 * $DAY);" ||
+	die "setup of the daemon case"
+sed -i "/^\[general\]/a control_socket = $T/control" "$CONF"
+sed -i '/^\[account test\]/a poll = 30m' "$CONF"
+MERCI_NOW=$NOW2 "$MERCID" --config "$CONF" --verbose >"$T/mercid.out" 2>"$T/mercid.err" &
+daemon=$!
+at_exit "kill $daemon 2>/dev/null; wait $daemon 2>/dev/null"
+mailed=""
+for i in $(seq 1 300); do
+	[ "$(delivered)" = 4 ] && { mailed=$(date +%s.%N); break; }
+	sleep 0.1
+done
+[ -n "$mailed" ] || { show_file mercid.err "$T/mercid.err"; die "the daemon mailed no fourth nudge in 30 s"; }
+landed=""
+for i in $(seq 1 150); do
+	[ "$(drafts)" = 5 ] && { landed=$(date +%s.%N); break; }
+	sleep 0.1
+done
+if [ -n "$landed" ]; then
+	pass "daemon: Lucie's draft is in Drafts $(awk -v a="$mailed" -v b="$landed" 'BEGIN { printf "%.1f", b - a }') s after her nudge was mailed (poll = 30m)"
+else
+	fail "daemon: Lucie's draft is in Drafts within 15 s of her nudge (poll = 30m)" \
+		"Drafts holds $(drafts) message(s)"
+	show_file mercid.err "$T/mercid.err"
+fi
+check_grep "daemon: the idling IMAP process was woken for it" \
+	'sync requested while idling' "$T/mercid.err"
+check_eq "daemon: recorded as appended" appended \
+	"$(q "SELECT d.state FROM draft d JOIN nudge n ON n.id = d.nudge_id WHERE n.contact_id = 204")"
+sleep 1
+check_eq "daemon: one draft for her" 5 "$(drafts)"
+check_eq "daemon: one wake, no second round for a draft already appended" 1 \
+	"$(grep -c 'sync requested while idling' "$T/mercid.err")"
+check_eq "daemon: no more mail than the nudges" 4 "$(delivered)"
+# merci sync: the daemon reads Drafts again, her draft with it.
+"$MERCI" --config "$CONF" sync >"$T/sync.out" 2>&1 || fail "merci sync exits 0" "$(cat "$T/sync.out")"
+for i in $(seq 1 100); do
+	[ "$(q "SELECT last_uid FROM folder WHERE name = 'Drafts'")" = 5 ] && break
+	sleep 0.1
+done
+check_eq "daemon: Drafts read up to her draft" 5 "$(q "SELECT last_uid FROM folder WHERE name = 'Drafts'")"
+check_eq "daemon: Lucie's nudge still waits (her draft is not mail)" sent \
+	"$(q "SELECT state FROM nudge WHERE contact_id = 204 AND kind = 'thank-you'")"
+kill "$daemon"
+wait "$daemon" 2>/dev/null || true
 
 test_finish

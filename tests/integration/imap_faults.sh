@@ -12,7 +12,8 @@
 # every message is recorded exactly once, failed runs exited 1 with a
 # last_error naming the server, each run opened few connections, a dead
 # connection was seen within the timeout, and the reconnect resumed from the
-# checkpoint instead of re-reading committed batches.
+# checkpoint instead of re-reading committed batches, also when the IMAP
+# process died right after a batch.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
@@ -175,12 +176,18 @@ calibrate() {
 	proxy_stop
 	"$PYTHON" "$PROXY_PY" --analyse "$TEST_DIR/calib.rec" >"$TEST_DIR/calib.json" ||
 		die "fault_proxy.py --analyse failed"
-	# $TEST_DIR/offsets: "label offset resume" lines, resume being the
-	# FOLDER:UID the next connection's first UID FETCH must start at (or a
-	# comma-separated choice; "done": no fetch left). Dovecot's tagged
-	# replies carry timings whose text may grow by 8 bytes, so a later
-	# session's offsets can drift by a few bytes: literals are cut in their
-	# middle, and a cut near a tagged OK accepts both outcomes.
+	# $TEST_DIR/offsets: "label offset fetch at resume" lines: offset
+	# counts from the greeting; at counts from the first byte of the answer
+	# to the connection's fetch-th UID FETCH (fault_proxy.py --at-fetch;
+	# fetch 0: from the greeting too); resume is the FOLDER:UID the next
+	# connection's first UID FETCH must start at (or a comma-separated
+	# choice; "done": no fetch left). Dovecot's tagged replies carry timings
+	# whose text grows or shrinks by 8 bytes from one session to the next
+	# ("(0.001 + 0.000 secs)" or "(0.004 + 0.000 + 0.003 secs)"), so an
+	# offset from the greeting drifts by a multiple of 8 bytes per earlier
+	# command: the cuts count from their own FETCH answer, whose bytes do
+	# not change; the faults below that count from the greeting aim at the
+	# middle of a literal. A cut in a tagged OK accepts both outcomes.
 	"$PYTHON" - "$TEST_DIR/calib.json" >"$TEST_DIR/offsets" <<'EOF'
 import json, sys
 a = json.load(open(sys.argv[1]))
@@ -200,10 +207,11 @@ order = inbox + sent
 def nxt(f):
     i = order.index(f)
     return "%s:%d" % (order[i + 1]["folder"], first_uid(order[i + 1])) if i + 1 < len(order) else "done"
-out = [("greeting", 10, "INBOX:1")]
+out = [("greeting", 10, 0, 10, "INBOX:1")]
 def add(label, off, f, alt=False):
     exp = "%s:%d" % (f["folder"], first_uid(f))
-    out.append((label, off, exp + ("," + nxt(f) if alt else "")))
+    k = a["fetches"].index(f) + 1
+    out.append((label, off, k, off - f["start"], exp + ("," + nxt(f) if alt else "")))
 b1, b2, b3 = inbox[0], inbox[1], inbox[2]
 add("INBOX-b1-literal-msg1", mid(b1["messages"][0]["literals"][0]), b1)
 add("INBOX-b1-between-msg1-msg2", b1["messages"][1]["start"], b1)
@@ -224,11 +232,16 @@ EOF
 }
 
 cuts() {
-	local label off resume c got
-	while read -r label off resume; do
+	local label off fetch at resume c got
+	while read -r label off fetch at resume; do
 		c=cut-$label
-		note "connection cut at byte $off ($label)"
-		proxy_start "$c" --cut-after-bytes "$off"
+		if [ "$fetch" = 0 ]; then
+			note "connection cut at byte $off ($label)"
+			proxy_start "$c" --cut-after-bytes "$off"
+		else
+			note "connection cut at byte $at of the answer to UID FETCH #$fetch ($label)"
+			proxy_start "$c" --cut-after-bytes "$at" --at-fetch "$fetch"
+		fi
 		new_db "$c"
 		run_until_ok "$c"
 		check_store "$c" 300 193 107
@@ -242,6 +255,29 @@ cuts() {
 		esac
 		proxy_stop
 	done <"$TEST_DIR/offsets"
+}
+
+# The IMAP process dies right after it sent batch 1: the connection is cut
+# at the first byte of batch 2 and its reconnect refused. The main process
+# must commit batch 1 before it handles the exit, however the end of the
+# socket and SIGCHLD come in: the next run starts at UID 26.
+exit_after_batch() {
+	local fetch at
+	read -r fetch at < <(awk '$1 == "INBOX-b2-first-byte" { print $3, $4 }' "$TEST_DIR/offsets")
+	note "the IMAP process ends right after batch 1 (cut at the first byte of batch 2, reconnect refused)"
+	proxy_start exit-b1 --cut-after-bytes "$at" --at-fetch "$fetch" --refuse-next 1
+	new_db exit-b1
+	run_until_ok exit-b1
+	check_eq "exit-b1: run 1 failed, run 2 succeeded" "2 1" "$RUNS $FAILED_RUNS"
+	check_eq "exit-b1: the proxy cut conn 1 and refused conn 2" "cut refuse" \
+		"$(sed -n 's/.*"fault": "\([a-z]*\)".*/\1/p' "$PROXY_LOG" | tr '\n' ' ' | sed 's/ $//')"
+	check_json "exit-b1: run 1 committed batch 1 (25 exchanges)" \
+		"$TEST_DIR/exit-b1.run1.status.json" counts.exchanges 25
+	check_eq "exit-b1: run 1 left the INBOX checkpoint at UID 25" 25 \
+		"$(json_folder "$TEST_DIR/exit-b1.run1.status.json" test INBOX last_uid)"
+	check_eq "exit-b1: run 2 resumes at INBOX:26" INBOX:26 "$(resume_point exit-b1 3)"
+	check_store exit-b1 300 193 107
+	proxy_stop
 }
 
 flaky() {
@@ -438,6 +474,7 @@ SECONDS=0
 setup
 calibrate
 cuts
+exit_after_batch
 flaky
 blackhole
 bye

@@ -2,13 +2,17 @@
 """fault_proxy.py: a TCP proxy on 127.0.0.1 that breaks IMAP on purpose.
 
     fault_proxy.py --upstream-port P [--port 0] --port-file F [--log FILE]
-                   [--faulty N] [FAULT...] [--record DIR] [--lifetime S]
+                   [--faulty N] [--refuse-next M] [FAULT...] [--at-fetch K]
+                   [--record DIR] [--lifetime S]
     fault_proxy.py --analyse DIR [--conn N]
 
 Sits between mercid and a server (Dovecot) on loopback. Every client
 connection gets its own connection to 127.0.0.1:--upstream-port. The first
 --faulty N connections (default 1; 0 = all of them) get the faults below,
 later ones are relayed untouched, so "run until it succeeds" terminates.
+--refuse-next M closes the M connections after the faulty ones as soon as
+they are accepted (no greeting): a client that reconnects after a fault
+then fails at once.
 
 The proxy understands cleartext IMAP (lines and {N} literals, in both
 directions) until TLS starts: after a client's STARTTLS command and the
@@ -17,7 +21,11 @@ relays bytes blindly; faults that need to read IMAP (--inject-bye-at,
 --strip-starttls, --preauth) then no longer apply, those that count bytes
 (--cut-after-bytes, --blackhole-after-bytes) still do.
 
-Faults (server->client byte counts are per connection, greeting included):
+Faults (server->client byte counts are per connection, greeting included,
+or with --at-fetch K from the first byte of the answer to the connection's
+K-th UID FETCH: the server's tagged lines carry timings whose text varies
+by a few bytes from one session to the next, so an offset taken from
+another session drifts; within one FETCH answer it does not):
   --cut-after-bytes N        forward the first N bytes from the server, then
                              close both sockets (N = 0: close at once)
   --blackhole-after-bytes N  forward the first N bytes from the server, then
@@ -74,6 +82,7 @@ CAP_RE = re.compile(rb"CAPABILITY", re.I)
 STARTTLS_TOKEN_RE = re.compile(rb" STARTTLS(?=[ \]\r])", re.I)
 LOGIN_CMD_RE = re.compile(rb"^\S+ (?:UID )?(LOGIN|AUTHENTICATE)\b", re.I)
 FETCH_CMD_RE = re.compile(rb"^\S+ (?:UID )?FETCH\b", re.I)
+UID_FETCH_CMD_RE = re.compile(rb"^\S+ UID FETCH\b", re.I)
 STARTTLS_CMD_RE = re.compile(rb"^(\S+) STARTTLS\r?\n$", re.I)
 RAW_LOGIN_RE = re.compile(rb"LOGIN|AUTHENTICATE", re.I)
 
@@ -125,12 +134,15 @@ class LineReader:
 
 
 class Conn(threading.Thread):
-    def __init__(self, n, client, args, faulty):
+    def __init__(self, n, client, args, faulty, refuse=False):
         super().__init__(daemon=True)
         self.n = n
         self.client = client
         self.args = args
         self.faulty = faulty
+        self.refuse = refuse
+        self.uid_fetches = 0
+        self.fault_base = None   # with --at-fetch: s2c when the K-th UID FETCH went
         self.c2s = self.s2c = 0
         self.login_clear = 0
         self.login_raw = False
@@ -185,11 +197,12 @@ class Conn(threading.Thread):
         a = self.args
         if not self.faulty:
             return None
-        if a.cut_after_bytes is not None:
-            return a.cut_after_bytes - self.s2c
-        if a.blackhole_after_bytes is not None:
-            return a.blackhole_after_bytes - self.s2c
-        return None
+        n = a.cut_after_bytes if a.cut_after_bytes is not None else a.blackhole_after_bytes
+        if n is None:
+            return None
+        if a.at_fetch:
+            return None if self.fault_base is None else n - (self.s2c - self.fault_base)
+        return n - self.s2c
 
     def hit_byte_fault(self):
         a = self.args
@@ -277,6 +290,13 @@ class Conn(threading.Thread):
                     self.c2s_blind = True
                     self.send_server(self.c_reader.rest())
                     return None
+                if UID_FETCH_CMD_RE.match(chunk):
+                    self.uid_fetches += 1
+                    # The client waits for each tagged answer before its
+                    # next command: every byte the server sends from now on
+                    # answers this one.
+                    if self.uid_fetches == a.at_fetch:
+                        self.fault_base = self.s2c
                 if a.delay_fetch_ms and FETCH_CMD_RE.match(chunk):
                     time.sleep(a.delay_fetch_ms / 1000.0)
                 if self.faulty and a.inject_bye_at == "fetch" and FETCH_CMD_RE.match(chunk):
@@ -296,6 +316,11 @@ class Conn(threading.Thread):
     def run(self):
         t0 = time.time()
         log_event(event="open", conn=self.n, faulty=self.faulty)
+        if self.refuse:
+            self.fault("refuse")
+            self.client.close()
+            self.finish(t0)
+            return
         try:
             self.server = socket.create_connection(("127.0.0.1", self.args.upstream_port), timeout=5)
             self.server.settimeout(None)
@@ -318,7 +343,7 @@ class Conn(threading.Thread):
 
     def loop(self):
         a = self.args
-        if self.faulty and a.cut_after_bytes == 0:
+        if self.faulty and a.cut_after_bytes == 0 and not a.at_fetch:
             self.fault("cut")
             return
         end = time.time() + a.lifetime
@@ -418,6 +443,8 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--faulty", type=int, default=1)
+    ap.add_argument("--refuse-next", type=int, default=0)
+    ap.add_argument("--at-fetch", type=int, default=0)
     ap.add_argument("--implicit-tls", action="store_true")
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--cut-after-bytes", type=int)
@@ -464,7 +491,8 @@ def main():
         except socket.timeout:
             continue
         n += 1
-        Conn(n, c, a, a.faulty == 0 or n <= a.faulty).start()
+        Conn(n, c, a, a.faulty == 0 or n <= a.faulty,
+             a.faulty > 0 and a.faulty < n <= a.faulty + a.refuse_next).start()
     os._exit(0)
 
 
