@@ -35,6 +35,8 @@ struct daemon {
 	bool ready;                  /* READY=1 sent (not in --once) */
 	sd_event_source *ready_timer; /* READY=1 at the latest when it fires */
 	int64_t nudges_due;          /* pending and due at the last rules run; -1 before */
+	bool stopping;               /* SIGTERM seen: waiting for a send under way */
+	sd_event_source *stop_timer; /* the stop's deadline for that send */
 };
 
 /* Called by a runner when its sync attempt ended (ok or not). */

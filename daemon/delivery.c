@@ -30,6 +30,7 @@ struct delivery {
 	struct outbox_msg msg;             /* the message being sent */
 	struct buf in;                     /* what the child wrote */
 	bool eof, reaped, killed;
+	bool stopping;                     /* delivery_stop: no new send */
 	siginfo_t si;                      /* how the child ended */
 	struct delivery_counts counts;
 };
@@ -78,11 +79,23 @@ delivery_free(struct delivery *dl)
 	if (!dl)
 		return;
 	if (dl->pid) {
+		log_warn("outbox: message %s: the send was cut off; it stays \"sending\" and is "
+			 "sent again at the next start", dl->msg.message_id);
 		kill(dl->pid, SIGKILL);
 		waitpid(dl->pid, NULL, 0);
 	}
 	delivery_reset(dl);
 	free(dl);
+}
+
+bool
+delivery_stop(struct delivery *dl)
+{
+	dl->stopping = true;
+	if (dl->pid)
+		log_info("outbox: letting the send of message %s finish before stopping",
+			 dl->msg.message_id);
+	return dl->pid != 0;
 }
 
 /* The child: one send, its outcome as "RESULT CODE ERROR\n" on fd. */
@@ -256,6 +269,10 @@ delivery_flush(struct delivery *dl)
 
 	if (dl->pid)
 		return;
+	if (dl->stopping) {
+		daemon_delivery_idle(dl->d);
+		return;
+	}
 	if (outbox_next(dl->d->store, now, &dl->msg, &found) < 0 || !found) {
 		outbox_msg_free(&dl->msg);
 		daemon_delivery_idle(dl->d);

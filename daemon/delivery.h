@@ -18,6 +18,10 @@ struct delivery *delivery_new(struct daemon *d);
 /* Kills a running child (SIGKILL), reaps it, frees everything. The message
  * it was sending stays "sending" and is sent again at the next start. */
 void delivery_free(struct delivery *dl);
+/* For a graceful stop: starts no new send from now on. A send under way
+ * goes on to its outcome (recorded as usual), then daemon_delivery_idle is
+ * called. Returns whether such a send is under way. */
+bool delivery_stop(struct delivery *dl);
 /* Sends every message due now, one after the other, then calls
  * daemon_delivery_idle. Returns at once (no-op while a send runs). */
 void delivery_flush(struct delivery *dl);

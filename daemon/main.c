@@ -1,7 +1,9 @@
 /* mercid: the main process. Parses the command line, loads the config, opens
  * the store, and runs the event loop that drives one runner per account.
- * Signals: SIGTERM/SIGINT stop cleanly, SIGHUP reloads the configuration
- * (a bad new one is reported and the old one keeps running). */
+ * Signals: SIGTERM/SIGINT stop cleanly (an SMTP send under way may finish
+ * first, within STOP_GRACE_SEC; a second signal stops at once), SIGHUP
+ * reloads the configuration (a bad new one is reported and the old one
+ * keeps running). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -30,6 +32,11 @@
 #define TICK_USEC (60 * 1000000ULL)   /* due nudges, digest time, retries */
 /* READY=1 at the latest this long after start, however slow the first sync. */
 #define READY_MAX_SEC 30
+/* How long a stop waits for the SMTP send under way to end: a send cut off
+ * after DATA is sent again at the next start and may reach the owner twice.
+ * Kept well below TimeoutStopSec= in the service units (30 s), so systemd
+ * never has to kill mercid itself. */
+#define STOP_GRACE_SEC 20
 
 static void
 usage(FILE *f)
@@ -105,6 +112,24 @@ ready_max_usec(void)
 	return (uint64_t)(v >= 1 && v <= READY_MAX_SEC ? v : READY_MAX_SEC) * 1000000ULL;
 }
 
+/* MERCI_STOP_GRACE (seconds, 1..STOP_GRACE_SEC) is a test knob like
+ * MERCI_READY_MAX: it shortens the stop's wait for a send. */
+static uint64_t
+stop_grace_sec(void)
+{
+	const char *e = getenv("MERCI_STOP_GRACE");
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	return (uint64_t)(v >= 1 && v <= STOP_GRACE_SEC ? v : STOP_GRACE_SEC);
+}
+
+/* The end of a stop: the loop returns, main frees the rest. */
+static void
+daemon_stop_done(struct daemon *d)
+{
+	sd_event_exit(d->event, d->once ? 1 : 0);
+}
+
 static void
 daemon_runners_free(struct daemon *d)
 {
@@ -149,6 +174,12 @@ daemon_reload(struct daemon *d, char **err)
 	struct config *fresh = NULL;
 	char *why = NULL;
 
+	if (d->stopping) {
+		/* New runners would start syncs the stop has just ended. */
+		if (err)
+			*err = xstrdup("mercid is stopping");
+		return -1;
+	}
 	/* Before READY=1 the start is still under way: systemd expects no
 	 * reload then, and the new runners' first syncs decide readiness. */
 	if (d->ready)
@@ -234,6 +265,12 @@ daemon_delivery_idle(struct daemon *d)
 	struct delivery_counts c = { 0 };
 	int64_t queued = 0, failed = 0;
 
+	if (d->stopping) {
+		/* The send the stop waited for has its outcome recorded. */
+		log_info("outbox: no send under way any more; stopping");
+		daemon_stop_done(d);
+		return;
+	}
 	if (!d->once) {
 		/* A thank-you nudge just mailed has its draft appended now, not
 		 * at the account's next sync. */
@@ -280,6 +317,8 @@ on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
 
+	if (d->stopping)
+		return 0;
 	/* Runners point into the configuration: swap it only when no sync runs
 	 * (an idling child is killed by the reload and reconnects with it). */
 	if (daemon_idle(d))
@@ -337,6 +376,8 @@ control_sync_now(void *ctx)
 	struct daemon *d = ctx;
 	int r = 0;
 
+	if (d->stopping)
+		return -1;
 	for (size_t i = 0; i < d->n_runners; i++)
 		if (runner_sync_now(d->runners[i]) < 0)
 			r = -1;
@@ -348,7 +389,7 @@ control_reload(void *ctx, char **err)
 {
 	struct daemon *d = ctx;
 
-	if (!daemon_idle(d)) {
+	if (!d->stopping && !daemon_idle(d)) {
 		d->reload_pending = true;
 		return 0;
 	}
@@ -363,12 +404,51 @@ static const struct control_ops daemon_control_ops = {
 };
 
 static int
-on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+on_stop_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	log_event(LOG_INFO, LOG_ID_STOPPING, "stopping on signal %s", strsignal((int)si->ssi_signo));
-	sd_event_exit(d->event, d->once ? 1 : 0);
+	log_warn("the SMTP send under way did not end within %llu s; stopping anyway",
+		 (unsigned long long)stop_grace_sec());
+	daemon_stop_done(d);   /* main's delivery_free kills it */
+	return 0;
+}
+
+/* A first SIGTERM or SIGINT stops gracefully: IMAP children are killed at
+ * once (a sync resumes where it stopped), no new send starts, and a send
+ * under way may end with its outcome recorded, within stop_grace_sec(),
+ * while the loop keeps turning (the watchdog is fed). A second signal, or
+ * the deadline, cuts the send off: it stays "sending" and is sent again at
+ * the next start. */
+static int
+on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	const char *sig = strsignal((int)si->ssi_signo);
+
+	if (d->stopping) {
+		log_warn("signal %s while stopping: stopping now", sig);
+		daemon_stop_done(d);
+		return 0;
+	}
+	d->stopping = true;
+	log_event(LOG_INFO, LOG_ID_STOPPING, "stopping on signal %s", sig);
+	sd_notify(0, "STOPPING=1");
+	daemon_runners_free(d);
+	d->tick = sd_event_source_disable_unref(d->tick);
+	d->ready_timer = sd_event_source_disable_unref(d->ready_timer);
+	if (!d->delivery || !delivery_stop(d->delivery)) {
+		daemon_stop_done(d);
+		return 0;
+	}
+	if (!d->once)
+		sd_notifyf(0, "STATUS=stopping: waiting up to %llu s for the SMTP send under way",
+			   (unsigned long long)stop_grace_sec());
+	if (sd_event_add_time_relative(d->event, &d->stop_timer, CLOCK_MONOTONIC,
+				       stop_grace_sec() * 1000000ULL, 0, on_stop_deadline, d) < 0) {
+		log_error("cannot set up the stop's deadline; stopping now");
+		daemon_stop_done(d);
+	}
 	return 0;
 }
 
@@ -522,13 +602,15 @@ main(int argc, char **argv)
 		rc = 0;
 	} else {
 		rc = daemon_run(&d);
-		sd_notify(0, "STOPPING=1");
+		if (!d.stopping)   /* on a signal, sent when the stop began */
+			sd_notify(0, "STOPPING=1");
 	}
 	control_free(d.control);
 	daemon_runners_free(&d);
 	delivery_free(d.delivery);
 	sd_event_source_unref(d.tick);
 	sd_event_source_unref(d.ready_timer);
+	sd_event_source_unref(d.stop_timer);
 	store_close(d.store);
 	sd_event_unref(d.event);
 	config_free(d.cfg);
