@@ -306,8 +306,9 @@ open_pragmas(struct store *st)
 {
 	/* synchronous=NORMAL: in WAL mode a power loss can drop only the last
 	 * commits, never corrupt the file; since a batch and its checkpoint
-	 * commit together, what is lost is simply fetched again. (Tables whose
-	 * loss would mean a mail sent twice may need FULL later.) */
+	 * commit together, what is lost is simply fetched again. What could
+	 * not be fetched again commits under FULL: the outbox (outbox.c) and
+	 * the owner's commands (store_set_durable); see store.h. */
 	static const char rw[] =
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = NORMAL;";
@@ -387,6 +388,17 @@ store_open(const char *path, enum store_mode mode, struct store **out, char **er
 	}
 	*out = st;
 	return 0;
+}
+
+int
+store_set_durable(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (st->mode != STORE_RW)
+		return 0;
+	s = store_stmt(st, STMT_SYNC_DURABLE, "PRAGMA synchronous = FULL");
+	return s ? store_step_done(st, s, "setting synchronous") : -1;
 }
 
 void

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_p.h"
 #include "xalloc.h"
 
 static int
@@ -374,6 +375,49 @@ test_folder_counts(const char *dir)
 	free(path);
 }
 
+/* PRAGMA synchronous of the store's own connection (it is per
+ * connection): 1 NORMAL, 2 FULL. */
+static int
+store_synchronous(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA synchronous", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+static void
+test_durable(const char *dir)
+{
+	char *path = xasprintf("%s/durable.db", dir);
+	struct store *st = open_ok(path, STORE_RW);
+	int64_t acc;
+
+	/* The daemon's connection: ingest commits under NORMAL (1). */
+	CHECK_INT(store_synchronous(st), 1);
+	store_close(st);
+	/* The CLI's read-write connection (cli_store): FULL (2), for every
+	 * commit after, transactions or not. */
+	st = open_ok(path, STORE_RW);
+	CHECK(store_set_durable(st) == 0);
+	CHECK_INT(store_synchronous(st), 2);
+	CHECK(store_begin(st) == 0);
+	CHECK(store_account_ensure(st, "work", &acc) == 0);
+	CHECK(store_commit(st) == 0);
+	CHECK_INT(store_synchronous(st), 2);
+	store_close(st);
+	/* Read-only: nothing to make durable. */
+	st = open_ok(path, STORE_RO);
+	CHECK(store_set_durable(st) == 0);
+	store_close(st);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -388,6 +432,7 @@ main(void)
 	test_ro(dir);
 	test_rollback(dir);
 	test_folder_counts(dir);
+	test_durable(dir);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
 	return UNIT_DONE();
