@@ -331,9 +331,13 @@ static const char *const migrations[] = {
 	"  INSERT OR IGNORE INTO rules_followup (exchange_id) VALUES (OLD.exchange_id);"
 	" END;",
 
-	/* 8: two costs every ingested message paid for little. exchange_folder
+	/* 8: costs every ingested message paid for little. exchange_folder
 	 * served only status's per-folder counts: folder.n_messages keeps
 	 * them instead, added up by store.c in the batch's own transaction.
+	 * exchange_direction served only the prospecting rule's walk through
+	 * the owner's recent mail (rules_summary.c folds the rest by id): an
+	 * index of outbound mail alone serves it, and inbound mail, most of
+	 * it, no longer writes one.
 	 * participant's foreign keys looked up the exchange and the address
 	 * of every row inserted (a tenth of ingest), yet ingest writes only
 	 * ids it has just read or inserted, and nothing deletes an exchange
@@ -345,6 +349,8 @@ static const char *const migrations[] = {
 	"UPDATE folder SET n_messages = (SELECT count(*) FROM exchange e"
 	" WHERE e.account_id = folder.account_id AND e.folder = folder.name);"
 	"DROP INDEX exchange_folder;"
+	"DROP INDEX exchange_direction;"
+	"CREATE INDEX exchange_out ON exchange (date) WHERE direction = 'out';"
 	"CREATE TABLE participant_v8 ("
 	"  exchange_id INTEGER NOT NULL,"
 	"  address_id INTEGER NOT NULL,"

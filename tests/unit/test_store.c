@@ -363,6 +363,8 @@ test_folder_counts(const char *dir)
 	CHECK(sqlite3_exec(db,
 		"ALTER TABLE folder DROP COLUMN n_messages;"
 		"CREATE INDEX exchange_folder ON exchange (account_id, folder);"
+		"DROP INDEX exchange_out;"
+		"CREATE INDEX exchange_direction ON exchange (direction, date);"
 		"DROP TRIGGER participant_exchange_gone;"
 		"DROP TRIGGER participant_address_kept;"
 		"PRAGMA user_version = 7", NULL, NULL, NULL) == SQLITE_OK);
