@@ -98,6 +98,13 @@ cli_store(struct cli *c, enum store_mode mode)
 		free(err);
 		return EXIT_RUNTIME;
 	}
+	/* What the CLI writes is the owner's command: a power loss must not
+	 * undo a cancel the owner was told is done (store.h). */
+	if (store_set_durable(c->store) < 0) {
+		fprintf(stderr, "merci: %s: cannot set up the store; see the error above\n",
+			c->cfg->database);
+		return EXIT_RUNTIME;
+	}
 	return 0;
 }
 

@@ -394,7 +394,11 @@ relate_read(struct store *st, const struct config *cfg, const struct relate_inpu
 
 	memset(out, 0, sizeof *out);
 	out->n_ev = detect_message(&din, &out->ev);
-	out->language = detect_language(text ? text : "");
+	/* Only what a person wrote tells their language (server_tasks.c's
+	 * drafts read it from their inbound mail); outbound mail is in the
+	 * owner's: guessing it cost every outbound message for nothing. */
+	if (!in->outbound)
+		out->language = detect_language(text ? text : "");
 	for (i = 0; i < out->n_ev; i++) {
 		if (out->ev[i].kind == DETECT_THANKS && in->outbound)
 			out->has_thanks = true;

@@ -6,7 +6,8 @@
  * given (referrals, favours, the introduced people as prospects), referral
  * mentions from new senders (resolved to a known contact), leads, probable
  * mandates, thanks sent (referrals marked thanked), questions that opened a
- * thread (the exchange expects an answer), and the exchange's language.
+ * thread (the exchange expects an answer), and the language a person
+ * wrote in.
  * Everything it writes is unique per message, so running it twice on the
  * same exchange adds nothing. */
 #ifndef MERCI_RELATE_H
@@ -35,7 +36,7 @@ struct relate_input {
 struct relate_note {
 	bool expects_answer;     /* a request, or an outbound question that opened its thread */
 	bool has_thanks;         /* the owner thanked the recipients */
-	const char *language;    /* static: "fr" or "en" */
+	const char *language;    /* static: "fr" or "en"; NULL when outbound */
 	struct detect_event *ev; /* owned: for relate_record */
 	size_t n_ev;
 };

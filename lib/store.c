@@ -189,6 +189,68 @@ addr_cache_put(struct store_addr_cache *c, const char *email, int64_t id, int64_
 	return &c->v[c->n++];
 }
 
+/* ---- per-folder message counts (folder.n_messages) ---- */
+
+static void
+counts_drop(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_counts; i++)
+		free(st->counts[i].folder);
+	st->n_counts = 0;
+}
+
+/* Adds what the transaction recorded to folder.n_messages. A folder
+ * with no row yet gets one, as its checkpoint would give it. */
+static int
+counts_flush(struct store *st)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	if (st->n_counts == 0)
+		return 0;
+	s = store_stmt(st, STMT_FOLDER_COUNT,
+		"INSERT INTO folder (account_id, name, n_messages) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (account_id, name) DO UPDATE SET"
+		"  n_messages = n_messages + excluded.n_messages");
+	if (!s)
+		return -1;
+	for (i = 0; i < st->n_counts; i++) {
+		sqlite3_bind_int64(s, 1, st->counts[i].account_id);
+		bind_text(s, 2, st->counts[i].folder);
+		sqlite3_bind_int64(s, 3, st->counts[i].n);
+		if (store_step_done(st, s, "counting a folder's messages") < 0)
+			return -1;
+	}
+	counts_drop(st);
+	return 0;
+}
+
+/* One more exchange recorded in folder: counted at commit, or at once
+ * outside a transaction. */
+static int
+counts_add(struct store *st, int64_t account_id, const char *folder)
+{
+	struct store_folder_count *c;
+	size_t i;
+
+	for (i = 0; i < st->n_counts; i++) {
+		c = &st->counts[i];
+		if (c->account_id == account_id && strcmp(c->folder, folder) == 0) {
+			c->n++;
+			return 0;
+		}
+	}
+	st->counts = xreallocarray_grow(st->counts, &st->cap_counts, st->n_counts + 1,
+					sizeof *st->counts);
+	st->counts[st->n_counts++] = (struct store_folder_count){
+		.account_id = account_id, .folder = xstrdup(folder), .n = 1,
+	};
+	return sqlite3_get_autocommit(st->db) ? counts_flush(st) : 0;
+}
+
 /* ---- opening ---- */
 
 /* The store holds who the owner talks to: its directory is private. */
@@ -244,8 +306,9 @@ open_pragmas(struct store *st)
 {
 	/* synchronous=NORMAL: in WAL mode a power loss can drop only the last
 	 * commits, never corrupt the file; since a batch and its checkpoint
-	 * commit together, what is lost is simply fetched again. (Tables whose
-	 * loss would mean a mail sent twice may need FULL later.) */
+	 * commit together, what is lost is simply fetched again. What could
+	 * not be fetched again commits under FULL: the outbox (outbox.c) and
+	 * the owner's commands (store_set_durable); see store.h. */
 	static const char rw[] =
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = NORMAL;";
@@ -327,6 +390,17 @@ store_open(const char *path, enum store_mode mode, struct store **out, char **er
 	return 0;
 }
 
+int
+store_set_durable(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (st->mode != STORE_RW)
+		return 0;
+	s = store_stmt(st, STMT_SYNC_DURABLE, "PRAGMA synchronous = FULL");
+	return s ? store_step_done(st, s, "setting synchronous") : -1;
+}
+
 void
 store_close(struct store *st)
 {
@@ -335,6 +409,8 @@ store_close(struct store *st)
 	if (!st)
 		return;
 	store_cache_forget(st);
+	counts_drop(st);
+	free(st->counts);
 	for (i = 0; i < STMT_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
@@ -372,6 +448,9 @@ store_begin(struct store *st)
 {
 	sqlite3_stmt *s = store_stmt(st, STMT_BEGIN, "BEGIN IMMEDIATE");
 
+	/* Counts left over belong to a transaction that ended without
+	 * store_commit: rolled back, so were its exchanges. */
+	counts_drop(st);
 	if (!s || store_step_done(st, s, "starting a transaction") < 0) {
 		/* SQLite may have rolled back a transaction nobody ended. */
 		store_cache_forget(st);
@@ -389,6 +468,8 @@ store_commit(struct store *st)
 {
 	sqlite3_stmt *s = store_stmt(st, STMT_COMMIT, "COMMIT");
 
+	if (counts_flush(st) < 0)
+		return -1;
 	return s ? store_step_done(st, s, "committing") : -1;
 }
 
@@ -399,6 +480,7 @@ store_rollback(struct store *st)
 
 	/* What the cache learnt in this transaction is undone with it. */
 	store_cache_forget(st);
+	counts_drop(st);
 	/* A failed statement may already have ended the transaction. */
 	if (sqlite3_get_autocommit(st->db))
 		return 0;
@@ -652,7 +734,7 @@ store_exchange_insert(struct store *st, int64_t account_id,
 	if (store_step_done(st, s, "recording a message") < 0)
 		return -1;
 	*out_id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return counts_add(st, account_id, e->folder ? e->folder : "");
 }
 
 static int

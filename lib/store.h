@@ -7,28 +7,29 @@
  * (free with the matching *_free). Functions return 0 on success and -1 on
  * failure, after logging the SQLite error once (log.h). */
 
-/* Durability, per table (issue 7). Every read-write connection is WAL with
- * synchronous=NORMAL: a crash of merci loses nothing committed; only an OS
- * crash or power loss can drop the last commits, never corrupt the file.
- * Every connection has SQLITE_DBCONFIG_DEFENSIVE and trusted_schema=OFF (a
- * store file from disk cannot run or corrupt through SQL); foreign keys on.
- * In WAL a FULL commit fsyncs the whole log, so it makes every earlier
- * NORMAL commit durable too.
+/* Durability, per table (issue 7). Every read-write connection is WAL: a
+ * crash of merci loses nothing committed; the daemon's commits run under
+ * synchronous=NORMAL, where only an OS crash or power loss can drop the
+ * last commits, never corrupt the file. The CLI's read-write connection is
+ * FULL (store_set_durable): each of its commits is the owner's command,
+ * which nothing could fetch again. Every connection has
+ * SQLITE_DBCONFIG_DEFENSIVE and trusted_schema=OFF (a store file from disk
+ * cannot run or corrupt through SQL); foreign keys on. In WAL a FULL commit
+ * fsyncs the whole log, so it makes every earlier NORMAL commit durable too.
  *
  *   table            written by                     level   a lost last commit costs
  *   account, folder  ingest batch + its checkpoint  NORMAL  the batch is fetched again
  *   exchange,        ingest batch (same commit)     NORMAL  re-recorded from the fetch
  *    participant
  *   address,         ingest batch                   NORMAL  re-derived from the fetch
- *    contact,        merci import/contacts/merge    NORMAL  the owner's edit (a mute:
- *    contact_tag                                            one nudge it would stop)
+ *    contact,        merci import/contacts/merge    FULL    -
+ *    contact_tag
  *   referral,        relate, in the ingest batch    NORMAL  re-detected from the fetch
- *    mandate, favour merci mandates/favours         NORMAL  the owner's entry
+ *    mandate, favour merci mandates/favours         FULL    -
  *   nudge            rules (create, wake, resolve)  NORMAL  the next rules run redoes it
  *                    pending -> sent (outbox_queue) FULL    -
  *                    replies, in the ingest batch   NORMAL  the reply is fetched again
- *                    merci nudges done|dismiss|...  NORMAL  the owner's choice: one
- *                                                           reminder already cancelled
+ *                    merci nudges done|dismiss|...  FULL    -
  *   outbox,          queue, mark sending/result,    FULL    -
  *    outbox_item     recover (outbox.c)
  *                    help reply, in ingest batch    NORMAL  queued again from the fetch
@@ -40,8 +41,9 @@
  * before it durable. So a power loss never makes merci mail twice what it
  * recorded as sent (the one window left, between the server's 250 and the
  * commit, is logged as a possible duplicate at start-up) nor forget a queued
- * message. What NORMAL can lose is either fetched again from the server or
- * an owner's command from the last seconds before the power went. */
+ * message; nor does it undo an owner's command the CLI has reported done (a
+ * cancelled nudge coming back as a reminder). What NORMAL can lose is
+ * fetched again from the server. */
 #ifndef MERCI_STORE_H
 #define MERCI_STORE_H
 
@@ -58,6 +60,10 @@ enum store_mode { STORE_RW, STORE_RO };
  * message naming the file and the fix. */
 int store_open(const char *path, enum store_mode mode, struct store **out, char **err);
 void store_close(struct store *st);
+/* Makes every later commit of st synchronous=FULL (durable once it
+ * returns), for a connection that writes what only the owner can redo:
+ * the CLI's. No-op on a read-only store. */
+int store_set_durable(struct store *st);
 
 int store_begin(struct store *st);     /* BEGIN IMMEDIATE */
 int store_commit(struct store *st);

@@ -35,6 +35,8 @@ enum store_stmt {
 	STMT_CONTACT_CREATE,
 	STMT_CONTACT_FIND_NAME,
 	STMT_THREAD_FIND,
+	STMT_FOLDER_COUNT,
+	STMT_SYNC_DURABLE,
 	STMT_Q_CONTACTS,
 	STMT_Q_EMAILS,
 	STMT_Q_TAGS,
@@ -176,6 +178,14 @@ struct store_addr_cache {
 	size_t mask;             /* table size - 1 (a power of two) */
 };
 
+/* Exchanges recorded in one folder by the open transaction, not yet
+ * added to folder.n_messages. */
+struct store_folder_count {
+	int64_t account_id;
+	char *folder;
+	int64_t n;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -187,6 +197,10 @@ struct store {
 	struct store_addr_cache addrs;
 	int64_t first_sync_account;   /* first_sync_at is known set for it; 0 none */
 	int64_t data_version;         /* as read in our last transaction; -1 unknown */
+	/* Added to folder.n_messages by store_commit, in the same
+	 * transaction: one write per folder and batch, not one per message. */
+	struct store_folder_count *counts;
+	size_t n_counts, cap_counts;
 };
 
 /* Drops what struct store caches of address rows (and first_sync). Any

@@ -270,8 +270,7 @@ status_folders(struct store *st, struct store_status *out)
 {
 	sqlite3_stmt *s = store_stmt(st, STMT_Q_FOLDERS,
 		"SELECT a.name, f.name, f.uidvalidity, f.last_uid, f.n_exists, f.last_sync,"
-		" (SELECT count(*) FROM exchange e"
-		"   WHERE e.account_id = f.account_id AND e.folder = f.name)"
+		" f.n_messages"
 		" FROM folder f JOIN account a ON a.id = f.account_id"
 		" ORDER BY a.name, f.name");
 	struct store_folder_row *r;

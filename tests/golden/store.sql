@@ -277,3 +277,7 @@ INSERT INTO nudge (id, kind, dedupe_key, contact_id, referral_id, mandate_id, ex
 	 strftime('%s', '2026-11-01 08:30'), 'pending',
 	 'Mandat avec Nadia Benali en cours depuis le 2026-06-15 : aucun prospect contacté depuis 30 jours', 0,
 	 strftime('%s', '2026-11-01 08:30'), strftime('%s', '2026-11-01 08:30'), 0, 0);
+
+-- What ingest counts per folder as it records the exchanges above.
+UPDATE folder SET n_messages = (SELECT count(*) FROM exchange e
+	WHERE e.account_id = folder.account_id AND e.folder = folder.name);

@@ -4,10 +4,12 @@
 #include <ftw.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "store_p.h"
 #include "xalloc.h"
 
 static int
@@ -300,6 +302,124 @@ test_rollback(const char *dir)
 	free(path);
 }
 
+/* The messages of a folder in status, as store_status_get reports them. */
+static int64_t
+folder_messages(struct store *st, const char *folder)
+{
+	struct store_status s;
+	int64_t n = -1;
+	size_t i;
+
+	CHECK(store_status_get(st, &s) == 0);
+	for (i = 0; i < s.n_folders; i++)
+		if (strcmp(s.folders[i].folder, folder) == 0)
+			n = s.folders[i].messages;
+	store_status_free(&s);
+	return n;
+}
+
+static void
+exchange_add(struct store *st, int64_t acc, const char *key, const char *folder)
+{
+	struct store_exchange e = {
+		.msg_key = key, .folder = folder, .date = 1000, .thread_key = key,
+	};
+	int64_t id;
+
+	CHECK(store_exchange_insert(st, acc, &e, &id) == 0);
+}
+
+/* folder.n_messages follows the exchanges recorded, in their transaction:
+ * a rolled back batch counts nothing; outside a transaction, at once. */
+static void
+test_folder_counts(const char *dir)
+{
+	char *path = xasprintf("%s/counts.db", dir);
+	struct store *st = open_ok(path, STORE_RW);
+	sqlite3 *db;
+	int64_t acc;
+
+	CHECK(store_account_ensure(st, "work", &acc) == 0);
+	CHECK(store_folder_seen(st, acc, "INBOX", 1, 3, 10) == 0);
+	CHECK(store_begin(st) == 0);
+	exchange_add(st, acc, "<a@x>", "INBOX");
+	exchange_add(st, acc, "<b@x>", "INBOX");
+	exchange_add(st, acc, "<c@x>", "Sent");
+	CHECK(store_folder_checkpoint(st, acc, "INBOX", 1, 2, 11) == 0);
+	CHECK(store_commit(st) == 0);
+	CHECK_INT(folder_messages(st, "INBOX"), 2);
+	CHECK_INT(folder_messages(st, "Sent"), 1);
+
+	CHECK(store_begin(st) == 0);
+	exchange_add(st, acc, "<d@x>", "INBOX");
+	CHECK(store_rollback(st) == 0);
+	CHECK_INT(folder_messages(st, "INBOX"), 2);
+	exchange_add(st, acc, "<e@x>", "INBOX");
+	CHECK_INT(folder_messages(st, "INBOX"), 3);
+	store_close(st);
+
+	/* A store of version 7 gets its counts from its exchanges. */
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+		"ALTER TABLE folder DROP COLUMN n_messages;"
+		"CREATE INDEX exchange_folder ON exchange (account_id, folder);"
+		"DROP INDEX exchange_out;"
+		"CREATE INDEX exchange_direction ON exchange (direction, date);"
+		"DROP TRIGGER participant_exchange_gone;"
+		"DROP TRIGGER participant_address_kept;"
+		"PRAGMA user_version = 7", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	st = open_ok(path, STORE_RW);
+	CHECK_INT(user_version(path), 8);
+	CHECK_INT(folder_messages(st, "INBOX"), 3);
+	CHECK_INT(folder_messages(st, "Sent"), 1);
+	store_close(st);
+	free(path);
+}
+
+/* PRAGMA synchronous of the store's own connection (it is per
+ * connection): 1 NORMAL, 2 FULL. */
+static int
+store_synchronous(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA synchronous", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+static void
+test_durable(const char *dir)
+{
+	char *path = xasprintf("%s/durable.db", dir);
+	struct store *st = open_ok(path, STORE_RW);
+	int64_t acc;
+
+	/* The daemon's connection: ingest commits under NORMAL (1). */
+	CHECK_INT(store_synchronous(st), 1);
+	store_close(st);
+	/* The CLI's read-write connection (cli_store): FULL (2), for every
+	 * commit after, transactions or not. */
+	st = open_ok(path, STORE_RW);
+	CHECK(store_set_durable(st) == 0);
+	CHECK_INT(store_synchronous(st), 2);
+	CHECK(store_begin(st) == 0);
+	CHECK(store_account_ensure(st, "work", &acc) == 0);
+	CHECK(store_commit(st) == 0);
+	CHECK_INT(store_synchronous(st), 2);
+	store_close(st);
+	/* Read-only: nothing to make durable. */
+	st = open_ok(path, STORE_RO);
+	CHECK(store_set_durable(st) == 0);
+	store_close(st);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -313,6 +433,8 @@ main(void)
 	test_account_result(dir);
 	test_ro(dir);
 	test_rollback(dir);
+	test_folder_counts(dir);
+	test_durable(dir);
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
 	return UNIT_DONE();
