@@ -195,16 +195,18 @@ msg_decode_phrase(const char *s, size_t n)
 
 /* ---- addresses ---- */
 
+/* Adds norm (owned: taken), an address already normalised, with its name. */
 static void
-msg_add_address(struct msg_addr_list *l, const char *name, size_t nlen,
-    const char *email)
+msg_add_normalised(struct msg_addr_list *l, const char *name, size_t nlen, char *norm)
 {
-	char *norm = address_normalise(email, false);
 	char *dname = NULL;
 	const char *e;
+	struct msg_addr *a;
 
-	if (norm == NULL)
+	if (l->n >= MSG_MAX_ADDRS) {
+		free(norm);
 		return;
+	}
 	/* Outlook and friends wrap names in single quotes too. */
 	if (name != NULL) {
 		e = name + nlen;
@@ -220,9 +222,21 @@ msg_add_address(struct msg_addr_list *l, const char *name, size_t nlen,
 		free(dname);
 		dname = NULL;
 	}
-	msg_addr_list_add(l, dname, norm);
-	free(dname);
-	free(norm);
+	/* msg_addr_list_add without copying the two strings again. */
+	l->v = xreallocarray_grow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	a = &l->v[l->n++];
+	a->name = dname;
+	a->email = norm;
+}
+
+static void
+msg_add_address(struct msg_addr_list *l, const char *name, size_t nlen,
+    const char *email)
+{
+	char *norm = address_normalise(email, false);
+
+	if (norm != NULL)
+		msg_add_normalised(l, name, nlen, norm);
 }
 
 static void msg_addresses_tolerant(const char *, size_t, struct msg_addr_list *);
@@ -235,10 +249,9 @@ msg_add_spec(struct msg_addr_list *l, const char *dn, size_t dnlen, const char *
 	char *norm = address_normalise(spec, false);
 
 	if (norm != NULL)
-		msg_add_address(l, dn, dnlen, spec);
+		msg_add_normalised(l, dn, dnlen, norm);
 	else
 		msg_addresses_tolerant(spec, strlen(spec), l);
-	free(norm);
 }
 
 static void
