@@ -1,9 +1,10 @@
 /* imap_body: which part of a message holds its text, from BODYSTRUCTURE.
  *
  * Detection reads the cleaned start of a message's first text part. The IMAP
- * child asks for BODYSTRUCTURE with the header fields, picks the part here,
- * then fetches BODY.PEEK[section]<0.BODY_PREFIX_MAX> for the whole batch and
- * decodes it with lib/body.h. Pure: no I/O, nothing kept from the libetpan
+ * child asks for BODYSTRUCTURE of the batch's messages that want a text
+ * (recent, not automated), picks the part here, then fetches
+ * BODY.PEEK[section]<0.BODY_PREFIX_MAX> for them and decodes it with
+ * lib/body.h. Pure: no I/O, nothing kept from the libetpan
  * structure after the call. */
 #ifndef MERCI_IMAP_BODY_H
 #define MERCI_IMAP_BODY_H

@@ -44,8 +44,9 @@
 #include "store.h"
 #include "xalloc.h"
 
-/* libetpan holds a whole FETCH answer in memory: 2,000 header blocks are
- * about 1 MB, and fewer round trips and commits than 500. */
+/* libetpan holds a whole FETCH answer's bytes in memory (the messages are
+ * handed over one by one as parsed, see sync_uid_fetch): 2,000 header
+ * blocks are about 1 MB, and fewer round trips and commits than 500. */
 #define SYNC_DEFAULT_BATCH 2000
 /* Reconnects allowed between two messages isolated and skipped. Isolating
  * one bad message in a batch of 2,000 takes about five (one per level of a
@@ -72,7 +73,10 @@ struct sync_folder {
 struct sync_msg {
 	uint32_t uid;
 	const char *skip_why;               /* static: a SKIP instead of a message */
-	bool want_text;                     /* fetch part.section for it */
+	/* Worth a text: recent and not automated; once its BODYSTRUCTURE is
+	 * in, also holding a text part (then part is set). */
+	bool want_text;
+	bool has_part;                      /* part was picked from BODYSTRUCTURE */
 	struct imap_body_part part;
 	struct msg msg;                     /* owned, but msg.folder stays NULL */
 };
@@ -290,6 +294,19 @@ struct sync_item {
 	size_t len;
 };
 
+/* One UID FETCH read as libetpan parses it: each message is handed to each()
+ * at once and freed by libetpan afterwards, so no batch-sized result list is
+ * built (less memory, and the header text is still in cache when parsed). */
+struct sync_fetch {
+	struct sync *sy;
+	void (*each)(struct sync_fetch *f, const struct sync_item *it);
+	uint32_t a, b;          /* the UID range asked for (header fetch) */
+	bool keep;              /* header fetch: add the messages to the batch */
+	bool got;               /* a message of a:b came back */
+	uint32_t last;          /* the last UID of a:b that came back */
+	const char *section;    /* text fetch: the section asked for */
+};
+
 static bool
 sync_flags_draft(const struct mailimap_msg_att_dynamic *dyn)
 {
@@ -381,9 +398,12 @@ sync_pend_item(struct sync *sy, const struct sync_item *it)
 	}
 	if (m->msg.date == 0)
 		m->msg.date = sync_internaldate(it->idate);
+	/* The text part is picked later, from a BODYSTRUCTURE fetched for
+	 * these messages alone (sync_parts): most of an initial sync is older
+	 * than the window, and asking every message's structure costs the
+	 * server a parse of each message and the child a parse of each reply. */
 	m->want_text = m->msg.date >= sy->text_since &&
-		       automated_reason(&m->msg, cfg->nudges.ignore, cfg->nudges.n_ignore) == NULL &&
-		       imap_body_pick(it->bs, &m->part) == 0;
+		       automated_reason(&m->msg, cfg->nudges.ignore, cfg->nudges.n_ignore) == NULL;
 }
 
 static struct mailimap_fetch_type *
@@ -398,7 +418,6 @@ sync_fetch_type(void)
 	 * otherwise is not merci's business. */
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_flags());
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_bodystructure());
 	for (i = 0; msg_header_fields[i]; i++)
 		clist_append(fields, xstrdup(msg_header_fields[i]));
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
@@ -424,21 +443,97 @@ sync_drop(struct sync *sy)
 	sy->proven = false;
 }
 
-/* One UID FETCH a:b of everything the batch needs. keep: add the messages to
- * the batch (else this is a neighbour's test fetch; *got tells whether a
- * message came back). Returns 0, -1 on failure (sy->fail set), or 1 when the
- * stream broke (the session is dropped). */
+static void
+sync_on_msg_att(struct mailimap_msg_att *ma, void *ctx)
+{
+	struct sync_fetch *f = ctx;
+	struct sync_item it;
+
+	sync_item_read(ma, &it);
+	f->each(f, &it);
+}
+
+/* libetpan streams messages to the handler only while a progress callback
+ * is set; there is nothing to report. */
+static void
+sync_on_progress(size_t current, size_t maximum, void *ctx)
+{
+	(void)current;
+	(void)maximum;
+	(void)ctx;
+}
+
+/* Runs one UID FETCH, handing each message to f->each as it is parsed.
+ * Returns libetpan's code. Messages handed over before a broken reply are
+ * the caller's to discard. */
+static int
+sync_uid_fetch(struct sync *sy, struct mailimap_set *set, struct mailimap_fetch_type *ft,
+	       struct sync_fetch *f)
+{
+	mailimap *imap = sy->sess->imap;
+	clist *res = NULL;
+	clistiter *c;
+	int r;
+
+	f->sy = sy;
+	mailimap_set_progress_callback(imap, sync_on_progress, sync_on_progress, NULL);
+	mailimap_set_msg_att_handler(imap, sync_on_msg_att, f);
+	r = mailimap_uid_fetch(imap, set, ft, &res);
+	mailimap_set_msg_att_handler(imap, NULL, NULL);
+	mailimap_set_progress_callback(imap, NULL, NULL, NULL);
+	/* The handler took every message; a library that ignored it would
+	 * list them here instead. */
+	for (c = r == MAILIMAP_NO_ERROR && res ? clist_begin(res) : NULL; c; c = clist_next(c))
+		sync_on_msg_att(clist_content(c), f);
+	if (res)
+		mailimap_fetch_list_free(res);
+	return r;
+}
+
+static void
+sync_range_each(struct sync_fetch *f, const struct sync_item *it)
+{
+	struct sync *sy = f->sy;
+
+	/* Unsolicited FETCH responses, and "n:*" answering with the last
+	 * message even below n, are not ours to report. */
+	if (it->uid < f->a || it->uid > f->b)
+		return;
+	f->last = it->uid;
+	f->got = true;
+	/* A draft was not sent: neither merci's thank-you drafts nor the
+	 * owner's own say the owner wrote to anyone, wherever they lie (a
+	 * Drafts folder listed in folders, Gmail's All Mail). The batch's
+	 * checkpoint passes over it like over any message; the copy a client
+	 * files in Sent when the draft goes out is a new message without the
+	 * flag. */
+	if (f->keep && it->draft)
+		log_debug("%s: UID %u of \"%s\" is a draft (\\Draft); not read as mail",
+			  sy->job->acct->name, it->uid, sy->folder->name);
+	else if (f->keep)
+		sync_pend_item(sy, it);
+}
+
+/* One UID FETCH a:b of the header fields of the batch. keep: add the
+ * messages to the batch (else this is a neighbour's test fetch; *got tells
+ * whether a message came back). Returns 0, -1 on failure (sy->fail set), or
+ * 1 when the stream broke (the session is dropped, and the messages of this
+ * reply read before the break are dropped too: the range is read again). */
 static int
 sync_fetch_range(struct sync *sy, uint32_t a, uint32_t b, bool keep, bool *got)
 {
 	struct mailimap_set *set = mailimap_set_new_interval(a, b);
-	clist *res = NULL;
-	clistiter *c;
-	struct sync_item it;
+	struct sync_fetch f = { .each = sync_range_each, .a = a, .b = b, .keep = keep };
+	size_t n0 = sy->n_pend, i;
 	int r;
 
-	r = mailimap_uid_fetch(sy->sess->imap, set, sy->ft, &res);
+	r = sync_uid_fetch(sy, set, sy->ft, &f);
 	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		for (i = n0; i < sy->n_pend; i++)
+			msg_free(&sy->pend[i].msg);
+		sy->n_pend = n0;
+	}
 	if (sync_broken(r)) {
 		sync_drop(sy);
 		return 1;
@@ -448,28 +543,11 @@ sync_fetch_range(struct sync *sy, uint32_t a, uint32_t b, bool keep, bool *got)
 		return -1;
 	}
 	sy->proven = true;
-	for (c = clist_begin(res); c; c = clist_next(c)) {
-		sync_item_read(clist_content(c), &it);
-		/* Unsolicited FETCH responses, and "n:*" answering with the last
-		 * message even below n, are not ours to report. */
-		if (it.uid < a || it.uid > b)
-			continue;
-		sy->good_uid = it.uid;
+	if (f.got) {
+		sy->good_uid = f.last;
 		if (got)
 			*got = true;
-		/* A draft was not sent: neither merci's thank-you drafts nor the
-		 * owner's own say the owner wrote to anyone, wherever they lie
-		 * (a Drafts folder listed in folders, Gmail's All Mail). The
-		 * batch's checkpoint passes over it like over any message; the
-		 * copy a client files in Sent when the draft goes out is a new
-		 * message without the flag. */
-		if (keep && it.draft)
-			log_debug("%s: UID %u of \"%s\" is a draft (\\Draft); not read as mail",
-				  sy->job->acct->name, it.uid, sy->folder->name);
-		else if (keep)
-			sync_pend_item(sy, &it);
 	}
-	mailimap_fetch_list_free(res);
 	return 0;
 }
 
@@ -679,8 +757,9 @@ sync_pend_find(struct sync *sy, uint32_t uid)
 	return bsearch(&key, sy->pend, sy->n_pend, sizeof(*sy->pend), sync_pend_cmp);
 }
 
-/* The UIDs of the batch whose text lies in section, as ranges of
- * consecutive UIDs (a batch is mostly one run); NULL when none. */
+/* The UIDs of the batch whose text lies in section (any that wants a text
+ * when section is NULL), as ranges of consecutive UIDs (a batch is mostly
+ * one run); NULL when none. */
 static struct mailimap_set *
 sync_text_set(const struct sync *sy, const char *section)
 {
@@ -690,7 +769,8 @@ sync_text_set(const struct sync *sy, const char *section)
 
 	for (i = 0; i <= sy->n_pend; i++) {
 		const struct sync_msg *m = i < sy->n_pend ? &sy->pend[i] : NULL;
-		bool in = m && m->want_text && strcmp(m->part.section, section) == 0;
+		bool in = m && m->want_text &&
+			  (section == NULL || strcmp(m->part.section, section) == 0);
 
 		if (in && lo != 0 && m->uid == hi + 1) {
 			hi = m->uid;
@@ -709,12 +789,12 @@ sync_text_set(const struct sync *sy, const char *section)
 }
 
 static void
-sync_text_store(struct sync *sy, const struct sync_item *it, const char *section)
+sync_text_each(struct sync_fetch *f, const struct sync_item *it)
 {
-	struct sync_msg *m = sync_pend_find(sy, it->uid);
+	struct sync_msg *m = sync_pend_find(f->sy, it->uid);
 
 	if (m == NULL || !m->want_text || m->msg.text_prefix != NULL || it->data == NULL ||
-	    strcmp(m->part.section, section) != 0)
+	    strcmp(m->part.section, f->section) != 0)
 		return;
 	m->msg.text_prefix = body_text_clean(it->data, it->len, m->part.encoding,
 					     m->part.charset[0] ? m->part.charset : NULL,
@@ -733,9 +813,7 @@ sync_text_fetch(struct sync *sy, const char *section)
 	struct mailimap_set *set = sync_text_set(sy, section);
 	struct mailimap_fetch_type *ft;
 	struct mailimap_fetch_att *att = imap_body_fetch_att(section, BODY_PREFIX_MAX);
-	clist *res = NULL;
-	clistiter *c;
-	struct sync_item it;
+	struct sync_fetch f = { .each = sync_text_each, .section = section };
 	int r;
 
 	if (set == NULL || att == NULL) {
@@ -748,7 +826,7 @@ sync_text_fetch(struct sync *sy, const char *section)
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(ft, att);
-	r = mailimap_uid_fetch(sy->sess->imap, set, ft, &res);
+	r = sync_uid_fetch(sy, set, ft, &f);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
 	if (sync_broken(r)) {
@@ -761,11 +839,60 @@ sync_text_fetch(struct sync *sy, const char *section)
 			 "without", sy->job->acct->name, section, sy->folder->name);
 		return 0;
 	}
-	for (c = clist_begin(res); c; c = clist_next(c)) {
-		sync_item_read(clist_content(c), &it);
-		sync_text_store(sy, &it, section);
+	return 0;
+}
+
+static void
+sync_part_each(struct sync_fetch *f, const struct sync_item *it)
+{
+	struct sync_msg *m = sync_pend_find(f->sy, it->uid);
+
+	if (m == NULL || !m->want_text || m->has_part || it->bs == NULL)
+		return;
+	m->has_part = imap_body_pick(it->bs, &m->part) == 0;
+}
+
+/* The text parts of the messages that want one: one UID FETCH of
+ * BODYSTRUCTURE over them alone. Afterwards only those with a text part
+ * still want one. Returns 0 or -1 (the connection is at fault). When the
+ * reply breaks the stream, a reconnect and probe tell the connection's
+ * fault from the bytes of one structure; for the latter the batch goes on
+ * without texts, as after a broken text fetch. */
+static int
+sync_parts(struct sync *sy)
+{
+	struct mailimap_set *set = sync_text_set(sy, NULL);
+	struct mailimap_fetch_type *ft;
+	struct sync_fetch f = { .each = sync_part_each };
+	size_t i;
+	int r;
+
+	if (set == NULL)
+		return 0;
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_bodystructure());
+	r = sync_uid_fetch(sy, set, ft, &f);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR) {
+		for (i = 0; i < sy->n_pend; i++)
+			sy->pend[i].has_part = false;
 	}
-	mailimap_fetch_list_free(res);
+	for (i = 0; i < sy->n_pend; i++)
+		sy->pend[i].want_text = sy->pend[i].want_text && sy->pend[i].has_part;
+	if (sync_broken(r)) {
+		sync_drop(sy);
+		if (sync_ready(sy, sy->pend[0].uid, sy->pend[sy->n_pend - 1].uid) < 0)
+			return -1;
+		log_warn("%s: the server's reply with message structures in \"%s\" cannot be "
+			 "parsed; recording UIDs %u:%u without text", sy->job->acct->name,
+			 sy->folder->name, sy->pend[0].uid, sy->pend[sy->n_pend - 1].uid);
+	} else if (r != MAILIMAP_NO_ERROR) {
+		/* A refusal leaves the connection in step; texts are a bonus. */
+		log_warn("%s: the server refused the structure of messages in \"%s\"; going "
+			 "on without their text", sy->job->acct->name, sy->folder->name);
+	}
 	return 0;
 }
 
@@ -784,6 +911,8 @@ sync_texts(struct sync *sy)
 	if (sy->n_pend == 0)
 		return 0;
 	qsort(sy->pend, sy->n_pend, sizeof(*sy->pend), sync_pend_cmp);
+	if (sync_parts(sy) < 0)
+		return -1;
 	for (i = 0; i < sy->n_pend; i++) {
 		const char *sec = sy->pend[i].part.section;
 

@@ -3,6 +3,7 @@
  * does the RFC work, our own fallbacks keep what a person would still
  * recognise, and everything that leaves here is clean, bounded UTF-8. */
 #include "msg.h"
+#include "msg_p.h"
 #include "address.h"
 #include "buf.h"
 #include "utf8_p.h"
@@ -194,16 +195,18 @@ msg_decode_phrase(const char *s, size_t n)
 
 /* ---- addresses ---- */
 
+/* Adds norm (owned: taken), an address already normalised, with its name. */
 static void
-msg_add_address(struct msg_addr_list *l, const char *name, size_t nlen,
-    const char *email)
+msg_add_normalised(struct msg_addr_list *l, const char *name, size_t nlen, char *norm)
 {
-	char *norm = address_normalise(email, false);
 	char *dname = NULL;
 	const char *e;
+	struct msg_addr *a;
 
-	if (norm == NULL)
+	if (l->n >= MSG_MAX_ADDRS) {
+		free(norm);
 		return;
+	}
 	/* Outlook and friends wrap names in single quotes too. */
 	if (name != NULL) {
 		e = name + nlen;
@@ -219,9 +222,21 @@ msg_add_address(struct msg_addr_list *l, const char *name, size_t nlen,
 		free(dname);
 		dname = NULL;
 	}
-	msg_addr_list_add(l, dname, norm);
-	free(dname);
-	free(norm);
+	/* msg_addr_list_add without copying the two strings again. */
+	l->v = xreallocarray_grow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	a = &l->v[l->n++];
+	a->name = dname;
+	a->email = norm;
+}
+
+static void
+msg_add_address(struct msg_addr_list *l, const char *name, size_t nlen,
+    const char *email)
+{
+	char *norm = address_normalise(email, false);
+
+	if (norm != NULL)
+		msg_add_normalised(l, name, nlen, norm);
 }
 
 static void msg_addresses_tolerant(const char *, size_t, struct msg_addr_list *);
@@ -229,19 +244,23 @@ static void msg_addresses_tolerant(const char *, size_t, struct msg_addr_list *)
 /* libetpan "succeeds" on some junk ("Sam <sam@z.org" read as the address
  * "Sam<sam@z.org"): such an address gets a second, tolerant reading. */
 static void
-msg_add_mailbox(struct msg_addr_list *l, const struct mailimf_mailbox *mb)
+msg_add_spec(struct msg_addr_list *l, const char *dn, size_t dnlen, const char *spec)
 {
-	const char *dn = mb->mb_display_name, *spec = mb->mb_addr_spec;
-	char *norm;
+	char *norm = address_normalise(spec, false);
 
-	if (spec == NULL)
-		return;
-	norm = address_normalise(spec, false);
 	if (norm != NULL)
-		msg_add_address(l, dn, dn ? strlen(dn) : 0, spec);
+		msg_add_normalised(l, dn, dnlen, norm);
 	else
 		msg_addresses_tolerant(spec, strlen(spec), l);
-	free(norm);
+}
+
+static void
+msg_add_mailbox(struct msg_addr_list *l, const struct mailimf_mailbox *mb)
+{
+	const char *dn = mb->mb_display_name;
+
+	if (mb->mb_addr_spec != NULL)
+		msg_add_spec(l, dn, dn ? strlen(dn) : 0, mb->mb_addr_spec);
 }
 
 static void
@@ -331,11 +350,129 @@ msg_addresses_tolerant(const char *s, size_t n, struct msg_addr_list *l)
 	}
 }
 
-static void
-msg_parse_addresses(const char *s, size_t n, struct msg_addr_list *l)
+void
+msg_addresses_full(const char *s, size_t n, struct msg_addr_list *l)
 {
 	if (!msg_addresses_etpan(s, n, l))
 		msg_addresses_tolerant(s, n, l);
+}
+
+/* RFC 5322 atext: what an atom is made of. */
+static bool
+msg_is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+	case '+': case '-': case '/': case '=': case '?': case '^': case '_':
+	case '`': case '{': case '|': case '}': case '~':
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The end of the dot-atom at p (atoms joined by single dots), or NULL. */
+static const char *
+msg_dot_atom(const char *p, const char *e)
+{
+	const char *a;
+
+	for (;;) {
+		for (a = p; p < e && msg_is_atext((unsigned char)*p); p++)
+			;
+		if (p == a)
+			return NULL;
+		if (p == e || *p != '.')
+			return p;
+		p++;
+	}
+}
+
+/* The end of the addr-spec local@domain at p, both dot-atoms, or NULL. */
+static const char *
+msg_plain_spec(const char *p, const char *e)
+{
+	if ((p = msg_dot_atom(p, e)) == NULL || p == e || *p != '@')
+		return NULL;
+	return msg_dot_atom(p + 1, e);
+}
+
+/* Longest addr-spec the fast path copies on the stack; longer ones take
+ * the full path. */
+#define MSG_FAST_SPEC 256
+
+/* One pass of msg_addresses_fast: checks s when l is NULL, else adds. In
+ * these forms libetpan's display name is the atoms of the name joined by
+ * the single spaces between them, and its addr-spec the text between the
+ * brackets, so both are taken from s as they stand. */
+static bool
+msg_addresses_plain(const char *s, size_t n, struct msg_addr_list *l)
+{
+	const char *p = s, *e = s + n, *name, *ne, *spec, *se, *q;
+	char buf[MSG_FAST_SPEC];
+
+	for (;;) {
+		while (p < e && *p == ' ')
+			p++;
+		/* A name of atoms and single spaces, then <spec>; or a bare spec. */
+		for (q = p; q < e && (*q == ' ' || msg_is_atext((unsigned char)*q)); q++)
+			if (*q == ' ' && q + 1 < e && q[1] == ' ')
+				return false;
+		if (q < e && *q == '<') {
+			name = p;
+			ne = q;
+			while (ne > name && ne[-1] == ' ')
+				ne--;
+			spec = q + 1;
+			if ((se = msg_plain_spec(spec, e)) == NULL || se == e || *se != '>')
+				return false;
+			p = se + 1;
+		} else {
+			name = ne = NULL;
+			spec = p;
+			if ((se = msg_plain_spec(spec, e)) == NULL)
+				return false;
+			p = se;
+		}
+		if ((size_t)(se - spec) >= sizeof(buf))
+			return false;
+		if (l != NULL) {
+			memcpy(buf, spec, (size_t)(se - spec));
+			buf[se - spec] = '\0';
+			msg_add_spec(l, name != ne ? name : NULL, (size_t)(ne - name), buf);
+		}
+		while (p < e && *p == ' ')
+			p++;
+		if (p == e)
+			return true;
+		if (*p != ',')
+			return false;
+		/* Trailing commas and spaces end the list, as for libetpan. */
+		for (q = p; q < e && (*q == ',' || *q == ' '); q++)
+			;
+		if (q == e)
+			return true;
+		p++;
+	}
+}
+
+bool
+msg_addresses_fast(const char *s, size_t n, struct msg_addr_list *l)
+{
+	if (!msg_addresses_plain(s, n, NULL))
+		return false;
+	return msg_addresses_plain(s, n, l);
+}
+
+/* Most address fields are plain "Name <a@b>" or "a@b": read those directly,
+ * which costs a fraction of libetpan's parse and its allocations. */
+static void
+msg_parse_addresses(const char *s, size_t n, struct msg_addr_list *l)
+{
+	if (!msg_addresses_fast(s, n, l))
+		msg_addresses_full(s, n, l);
 }
 
 /* ---- dates ---- */

@@ -1,11 +1,13 @@
 /* test_msg: header blocks as real servers return them, oddities included. */
 #include "unit.h"
 #include "msg.h"
+#include "msg_p.h"
 #include "xalloc.h"
 #include "buf.h"
 
 #include <dirent.h>
 #include <stdlib.h>
+#include <strings.h>
 
 static int
 parse(const char *raw, struct msg *m)
@@ -411,6 +413,178 @@ test_corpus(void)
 	CHECK(files >= 12);
 }
 
+/* ---- the fast address path against the full one ---- */
+
+struct diff_stats {
+	int values;     /* inputs tried */
+	int fast;       /* inputs the fast path took */
+};
+
+static int
+same_lists(const struct msg_addr_list *a, const struct msg_addr_list *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		if ((a->v[i].name == NULL) != (b->v[i].name == NULL) ||
+		    (a->v[i].name && strcmp(a->v[i].name, b->v[i].name) != 0) ||
+		    strcmp(a->v[i].email, b->v[i].email) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* When the fast path takes s, it must give what libetpan's path gives. */
+static void
+diff_value(const char *s, size_t n, struct diff_stats *st)
+{
+	struct msg fast = { 0 }, full = { 0 };
+
+	st->values++;
+	if (msg_addresses_fast(s, n, &fast.to)) {
+		st->fast++;
+		msg_addresses_full(s, n, &full.to);
+		if (!same_lists(&fast.to, &full.to)) {
+			fprintf(stderr, "fast and full address paths differ on \"%.*s\"\n",
+				(int)n, s);
+			CHECK(0);
+		}
+	} else {
+		CHECK_INT(fast.to.n, 0);
+	}
+	msg_free(&fast);
+	msg_free(&full);
+}
+
+static int
+is_addr_field(const char *p, size_t n, size_t *skip)
+{
+	static const char *const names[] = { "From:", "To:", "Cc:", "Reply-To:", NULL };
+	size_t i, k;
+
+	for (i = 0; names[i]; i++) {
+		k = strlen(names[i]);
+		if (n >= k && strncasecmp(p, names[i], k) == 0) {
+			*skip = k;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Every address field of a header block, each line alone and unfolded, and
+ * every line and the whole text of a raw seed. */
+static void
+diff_text(const char *s, size_t n, int raw, struct diff_stats *st)
+{
+	const char *p = s, *e = s + n, *le, *next;
+	size_t skip;
+
+	if (raw)
+		diff_value(s, n, st);
+	for (; p < e; p = next) {
+		le = memchr(p, '\n', (size_t)(e - p));
+		next = le ? le + 1 : e;
+		le = le ? le : e;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (raw) {
+			diff_value(p, (size_t)(le - p), st);
+		} else if (is_addr_field(p, (size_t)(le - p), &skip)) {
+			struct buf v = { 0 };
+			const char *q = next, *qe, *qn;
+
+			diff_value(p + skip, (size_t)(le - p - skip), st);
+			buf_add(&v, p + skip, (size_t)(le - p - skip));
+			for (; q < e && (*q == ' ' || *q == '\t'); q = qn) {
+				qe = memchr(q, '\n', (size_t)(e - q));
+				qn = qe ? qe + 1 : e;
+				qe = qe ? qe : e;
+				if (qe > q && qe[-1] == '\r')
+					qe--;
+				buf_add(&v, q, (size_t)(qe - q));
+			}
+			if (v.len)
+				diff_value(v.data, v.len, st);
+			buf_free(&v);
+		}
+	}
+}
+
+static void
+diff_dir(const char *top, const char *sub, int raw, struct diff_stats *st)
+{
+	char *dir = xasprintf("%s/%s", top, sub), *path;
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		fprintf(stderr, "test_msg: no %s\n", dir);
+		CHECK(0);
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct buf b = { 0 };
+		char chunk[4096];
+		size_t n;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if ((f = fopen(path, "rb")) != NULL) {
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				buf_add(&b, chunk, n);
+			fclose(f);
+			diff_text(b.data ? b.data : "", b.len, raw, st);
+		}
+		buf_free(&b);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
+/* The fast path reads the plain forms and must give exactly the lists
+ * libetpan's path gives; anything else it must leave to that path. */
+static void
+test_fast_addresses(void)
+{
+	static const char *const cases[] = {
+		"Jean Dupont <jean@x.fr>", "<jean@x.fr>", "jean@x.fr", " jean@x.fr ",
+		"Jean <jean@x.fr>, Marie <marie@y.fr>", "a@b.c, d@e.f,", "a@b.c,, d@e.f",
+		"Jean <JEAN@X.FR>", "jean@x.fr <jean@x.fr>", "Jean<jean@x.fr>",
+		"O'Neil <o'neil@x.ie>", "'jean@x.fr' <jean@x.fr>", "JEAN@X.FR <jean@x.fr>",
+		"=?utf-8?q?Am=C3=A9lie?= <amelie@x.fr>", "=?utf-8?b?w4ltaWxl?= <e@x.fr>",
+		"noreply <noreply@x>", "a..b@x.fr", "a.@x.fr", ".a@x.fr", "a@x..fr",
+		"Jean  Dupont <j@x.fr>", "Jean\tDupont <j@x.fr>", "Jean <j@x.fr> Dupont",
+		"Jean <j@x.fr", "<j@x.fr>>", "j@x.fr j@y.fr", "Undisclosed recipients:;",
+		"\"Dupont, Jean\" <j@x.fr>", "Jean (work) <j@x.fr>", "", " ", ",",
+		"a@b", "a@b, ", "x <@y>", "x <y@>", "<>", "Jean Dupont <jean@[1.2.3.4]>",
+		"sam@z.org, Sam <sam@z.org", "a+tag@x.fr", "{}|~ <a@b.c>",
+		"Jean Dupont <jean@x.fr>,Marie <marie@y.fr>", "- <a@b.c>", "? <a@b.c>",
+		NULL
+	};
+	struct diff_stats st = { 0 };
+	const char *top = getenv("top_srcdir");
+	size_t i;
+
+	for (i = 0; cases[i]; i++)
+		diff_value(cases[i], strlen(cases[i]), &st);
+	CHECK(st.fast >= 15);
+	if (top == NULL)
+		return;
+	diff_dir(top, "tests/fuzz/corpus/headers", 0, &st);
+	diff_dir(top, "tests/fuzz/corpus/address", 1, &st);
+	diff_dir(top, "tests/corpus/en", 0, &st);
+	diff_dir(top, "tests/corpus/fr", 0, &st);
+	fprintf(stderr, "test_msg: fast address path took %d of %d values\n", st.fast, st.values);
+	CHECK(st.fast >= 100);
+}
+
 int
 main(void)
 {
@@ -425,5 +599,6 @@ main(void)
 	test_field_list();
 	test_random();
 	test_corpus();
+	test_fast_addresses();
 	return UNIT_DONE();
 }
