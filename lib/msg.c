@@ -108,7 +108,15 @@ msg_clean(struct buf *b, const char *s, size_t n)
 
 	buf_reserve(b, n);
 	while (p < e) {
-		if (*p < 0x20 || *p == 0x7f) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			/* Header text is mostly printable ASCII: copy runs whole. */
+			const unsigned char *q = p + 1;
+
+			while (q < e && *q >= 0x20 && *q < 0x7f)
+				q++;
+			buf_add(b, p, (size_t)(q - p));
+			p = q;
+		} else if (*p < 0x20 || *p == 0x7f) {
 			buf_addc(b, ' ');
 			p++;
 		} else if ((k = utf8_seq_len(p, (size_t)(e - p))) == 1) {
@@ -175,8 +183,10 @@ msg_decode_phrase(const char *s, size_t n)
 	char *dec = NULL, *out;
 	size_t idx = 0;
 
-	if (memmem(s, n, "=?", 2) != NULL &&
-	    mailmime_encoded_phrase_parse("utf-8", s, n, &idx, "utf-8", &dec) ==
+	/* No encoded word (most names and subjects): nothing to decode. */
+	if (memmem(s, n, "=?", 2) == NULL)
+		return msg_finish(s, n, false);
+	if (mailmime_encoded_phrase_parse("utf-8", s, n, &idx, "utf-8", &dec) ==
 	    MAILIMF_NO_ERROR && dec != NULL) {
 		msg_clean(&b, dec, strlen(dec));
 		if (idx < n) {
