@@ -191,10 +191,11 @@ calibrate() {
 	"$PYTHON" - "$TEST_DIR/calib.json" >"$TEST_DIR/offsets" <<'EOF'
 import json, sys
 a = json.load(open(sys.argv[1]))
-# Each batch is one header fetch (UID INTERNALDATE BODYSTRUCTURE
-# BODY.PEEK[HEADER.FIELDS ...]), then for some batches a fetch of text
-# prefixes (BODY.PEEK[1]<0.N>) of the same UIDs: the cuts aim at the header
-# fetches, and a cut in a text fetch resumes at its batch's first UID too.
+# Each batch is one header fetch (UID FLAGS INTERNALDATE
+# BODY.PEEK[HEADER.FIELDS ...]), then for batches with recent mail a
+# BODYSTRUCTURE fetch and a fetch of text prefixes (BODY.PEEK[1]<0.N>) of
+# those UIDs: the cuts aim at the header fetches, and a cut in a later fetch
+# resumes at its batch's first UID too.
 fx = [f for f in a["fetches"] if "HEADER.FIELDS" in f["command"].upper()]
 inbox = [f for f in fx if f["folder"] == "INBOX" and f["messages"]]
 sent = [f for f in fx if f["folder"] == "Sent" and f["messages"]]
